@@ -1,0 +1,63 @@
+/** A `host:port` the server listens on (UDP and TCP). */
+export interface ListenAddress {
+  host: string;
+  port: number;
+  family: 4 | 6;
+}
+
+/** An upstream resolver to forward to. */
+export interface Upstream {
+  host: string;
+  port: number;
+  family: 4 | 6;
+}
+
+export type ResolvConfManage = 'auto' | 'true' | 'false';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The settings file (`meshdns.yaml`, DESIGN §6) after validation and defaults. */
+export interface Settings {
+  listen: ListenAddress[];
+  clusterDomain: string;
+  /** Empty: take POD_NAMESPACE / ISTIO_NAMESPACE from cluster.env. */
+  namespace: string;
+  bootstrap: { clusterEnv: string; meshConfig: string; hosts: string };
+  registry: string[];
+  resolvConf: { path: string; manage: ResolvConfManage };
+  stateDir: string;
+  upstreams: Upstream[];
+  forward: { timeoutMs: number; attempts: number; parallel: boolean };
+  cache: { maxEntries: number };
+  autoAllocate: boolean;
+  ttl: number;
+  /** Empty string: metrics server off. */
+  metrics: string;
+  log: { level: LogLevel };
+  /** Keys the settings file actually set (for precedence over cluster.env / mesh config). */
+  explicit: ReadonlySet<string>;
+}
+
+/** Values istioctl writes into cluster.env / the mesh config's proxyMetadata that meshdns uses. */
+export interface BootstrapValues {
+  namespace?: string;
+  dnsCapture?: boolean;
+  dnsAutoAllocate?: boolean;
+}
+
+/** One line of a hosts(5) file. */
+export interface HostsEntry {
+  address: string;
+  names: string[];
+  /** 1-based line number, for `table` and errors. */
+  line: number;
+}
+
+/**
+ * The effective configuration after precedence: settings file > cluster.env > mesh config > defaults.
+ */
+export interface EffectiveConfig {
+  settings: Settings;
+  namespace: string;
+  dnsCapture: boolean;
+  autoAllocate: boolean;
+}
