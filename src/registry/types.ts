@@ -53,6 +53,11 @@ export interface ServiceEntryRecord {
   hosts: string[];
   /** Usable IPs of `spec.addresses` (CIDRs with a prefix shorter than the full length are dropped). */
   addresses: string[];
+  /**
+   * True when `spec.addresses` lists anything at all, CIDRs included: such an entry is never
+   * auto-allocated even when none of its addresses is usable for DNS (Istio's rule).
+   */
+  declaresAddresses?: boolean;
   /** `status.addresses` by host (lower-cased): what istiod's allocator wrote. */
   statusAddresses: Record<string, string[]>;
   resolution: Resolution;
