@@ -1,0 +1,6 @@
+export type { Lookup, NameInfo, NameOrigin, NameTable, SrvLookup } from './types';
+export { buildNameTable } from './build';
+export type { TableInputs } from './build';
+export { reversePointerName } from './reverse';
+export { tableRows, formatTableText } from './rows';
+export type { TableRow } from './rows';
