@@ -1,0 +1,14 @@
+export * from './types';
+export { defaultSettings, parseSettings, SETTINGS_KEYS } from './settings';
+export { loadSettingsFile } from './settingsFile';
+export { parseClusterEnv, parseClusterEnvAssignments, parseClusterEnvBootstrap, bootstrapFromClusterEnv } from './clusterEnv';
+export type { EnvAssignment } from './clusterEnv';
+export { parseMeshConfig } from './meshConfig';
+export { parseHostsFile } from './hostsFile';
+export { resolveEffectiveConfig, shouldManageResolvConf } from './effective';
+export { parseDuration } from './duration';
+export { parseIpPort, parseEndpoint } from './hostPort';
+export type { IpPort, IpPortOptions } from './hostPort';
+export { normalizeDnsName, isNamespaceName } from './dnsName';
+export { parseBooleanWord } from './booleanWord';
+export type { Check } from './check';
