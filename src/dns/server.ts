@@ -1,0 +1,223 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { ListenAddress } from '../config/types';
+import type { Reply } from './types';
+
+/** What the sockets hand every received message to. */
+export type PacketHandler = (packet: Buffer, transport: 'udp' | 'tcp') => Reply | Promise<Reply>;
+
+export interface ServerLimits {
+  /** A TCP connection with nothing to read or write for this long is closed. */
+  tcpIdleTimeoutMs: number;
+  /** Open TCP connections beyond this are refused. */
+  maxTcpConnections: number;
+  /** Queries in flight on one TCP connection before reading from it pauses. */
+  maxInFlightPerConnection: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = { tcpIdleTimeoutMs: 10_000, maxTcpConnections: 256, maxInFlightPerConnection: 32 };
+
+export interface ServerEvents {
+  /** A handler threw: the query is dropped, the server keeps serving. */
+  onHandlerError?(err: unknown): void;
+}
+
+export interface RunningServer {
+  readonly addresses: readonly ListenAddress[];
+  close(): Promise<void>;
+}
+
+export function formatListenAddress(a: ListenAddress): string {
+  return a.family === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** An error binding a listen address, naming it and saying what to do. */
+export class ListenError extends Error {
+  constructor(readonly address: ListenAddress, readonly protocol: 'udp' | 'tcp', cause: NodeJS.ErrnoException) {
+    const where = `${protocol} ${formatListenAddress(address)}`;
+    const hint =
+      cause.code === 'EADDRINUSE'
+        ? 'the port is already in use (another DNS server such as systemd-resolved, dnsmasq or a second meshdns?); stop it or change `listen:`'
+        : cause.code === 'EACCES'
+          ? 'permission denied: ports below 1024 need CAP_NET_BIND_SERVICE (the systemd unit grants it)'
+          : cause.code === 'EADDRNOTAVAIL'
+            ? 'the address is not on this host'
+            : cause.message;
+    super(`cannot listen on ${where}: ${hint}`);
+    this.name = 'ListenError';
+  }
+}
+
+function settle(result: Reply | Promise<Reply>, send: (reply: Buffer) => void, onError: (err: unknown) => void): void {
+  if (result instanceof Promise) {
+    result.then((reply) => {
+      if (reply !== null) send(reply);
+    }, onError);
+  } else if (result !== null) {
+    send(result);
+  }
+}
+
+function bindUdp(address: ListenAddress, handle: PacketHandler, events: ServerEvents): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket({ type: address.family === 6 ? 'udp6' : 'udp4', ipv6Only: address.family === 6 });
+    const onError = (err: unknown): void => events.onHandlerError?.(err);
+    socket.once('error', (err) => reject(new ListenError(address, 'udp', err)));
+    socket.on('message', (packet, rinfo) => {
+      let result: Reply | Promise<Reply>;
+      try {
+        result = handle(packet, 'udp');
+      } catch (err) {
+        onError(err);
+        return;
+      }
+      settle(result, (reply) => socket.send(reply, rinfo.port, rinfo.address), onError);
+    });
+    socket.bind({ address: address.host, port: address.port, exclusive: true }, () => {
+      socket.removeAllListeners('error');
+      // A send error (client gone, ICMP unreachable) must never take the server down.
+      socket.on('error', onError);
+      // Bigger buffers absorb bursts instead of dropping queries (the kernel caps them at rmem_max).
+      try {
+        socket.setRecvBufferSize(4 * 1024 * 1024);
+        socket.setSendBufferSize(4 * 1024 * 1024);
+      } catch {
+        /* not fatal */
+      }
+      resolve(socket);
+    });
+  });
+}
+
+/** Handles one TCP client: 2-byte length framing, pipelined queries answered as they complete. */
+function serveTcpConnection(conn: net.Socket, handle: PacketHandler, limits: ServerLimits, events: ServerEvents): void {
+  let buffered: Buffer = Buffer.alloc(0);
+  let inFlight = 0;
+  let closed = false;
+  conn.setNoDelay(true);
+  conn.setTimeout(limits.tcpIdleTimeoutMs, () => conn.destroy());
+  conn.on('error', () => conn.destroy());
+  conn.on('close', () => {
+    closed = true;
+  });
+
+  const write = (reply: Buffer): void => {
+    if (closed) return;
+    const frame = Buffer.allocUnsafe(2 + reply.length);
+    frame.writeUInt16BE(reply.length, 0);
+    reply.copy(frame, 2);
+    conn.write(frame);
+  };
+  const done = (): void => {
+    inFlight--;
+    if (inFlight < limits.maxInFlightPerConnection && conn.isPaused() && !closed) conn.resume();
+  };
+  const onError = (err: unknown): void => {
+    events.onHandlerError?.(err);
+  };
+
+  conn.on('data', (chunk: Buffer) => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 2) {
+      const length = buffered.readUInt16BE(0);
+      if (length === 0) {
+        // A zero-length frame carries no header to answer: the peer is broken, hang up.
+        conn.destroy();
+        return;
+      }
+      if (buffered.length < 2 + length) break;
+      const packet = buffered.subarray(2, 2 + length);
+      buffered = buffered.subarray(2 + length);
+      inFlight++;
+      let result: Reply | Promise<Reply>;
+      try {
+        result = handle(Buffer.from(packet), 'tcp');
+      } catch (err) {
+        onError(err);
+        done();
+        continue;
+      }
+      if (result instanceof Promise) {
+        result.then(
+          (reply) => {
+            if (reply !== null) write(reply);
+            done();
+          },
+          (err) => {
+            onError(err);
+            done();
+          },
+        );
+      } else {
+        if (result !== null) write(result);
+        done();
+      }
+      if (inFlight >= limits.maxInFlightPerConnection) conn.pause();
+    }
+    if (buffered.length > 0 && buffered.byteOffset > 0) buffered = Buffer.from(buffered);
+  });
+}
+
+/** Open connections per server, so shutdown can end them instead of waiting for clients. */
+const openConnections = new WeakMap<net.Server, Set<net.Socket>>();
+
+function bindTcp(address: ListenAddress, handle: PacketHandler, limits: ServerLimits, events: ServerEvents): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const connections = new Set<net.Socket>();
+    const server = net.createServer({ pauseOnConnect: false }, (conn) => {
+      connections.add(conn);
+      conn.on('close', () => connections.delete(conn));
+      serveTcpConnection(conn, handle, limits, events);
+    });
+    openConnections.set(server, connections);
+    server.maxConnections = limits.maxTcpConnections;
+    server.once('error', (err) => reject(new ListenError(address, 'tcp', err)));
+    server.listen({ host: address.host, port: address.port, ipv6Only: address.family === 6, exclusive: true }, () => {
+      server.removeAllListeners('error');
+      server.on('error', (err) => events.onHandlerError?.(err));
+      resolve(server);
+    });
+  });
+}
+
+/**
+ * Bind UDP and TCP on every listen address. All or nothing: if one address fails, the ones
+ * already bound are closed and the error names the address that failed.
+ */
+export async function startDnsServer(
+  addresses: readonly ListenAddress[],
+  handle: PacketHandler,
+  limits: ServerLimits = DEFAULT_LIMITS,
+  events: ServerEvents = {},
+): Promise<RunningServer> {
+  const udp: dgram.Socket[] = [];
+  const tcp: net.Server[] = [];
+  const bound: ListenAddress[] = [];
+  const close = async (): Promise<void> => {
+    for (const s of udp) s.close();
+    await Promise.all(
+      tcp.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            // Connections kept open by clients must not hold the shutdown.
+            for (const conn of openConnections.get(s) ?? []) conn.destroy();
+          }),
+      ),
+    );
+  };
+  try {
+    for (const address of addresses) {
+      // Port 0 (tests): bind UDP first, then TCP on the same kernel-chosen port.
+      const u = await bindUdp(address, handle, events);
+      udp.push(u);
+      const actual = { ...address, port: u.address().port };
+      tcp.push(await bindTcp(actual, handle, limits, events));
+      bound.push(actual);
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { addresses: bound, close };
+}
