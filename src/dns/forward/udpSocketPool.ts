@@ -1,0 +1,226 @@
+import * as dgram from 'dgram';
+import type { Upstream } from '../../config/types';
+import { isFromUpstream } from './address';
+import { CoarseTimer, TimerHandle } from './coarseTimer';
+import { CANCELLED, ExchangeResult, TIMEOUT } from './exchange';
+import { HEADER_SIZE, isResponse, readId, sameQuestion } from './message';
+import { RandomIdSource } from './randomId';
+
+/**
+ * UDP client sockets for upstream exchanges, with the spoofing defences of DESIGN §3:
+ * every socket is bound to a kernel-chosen random port and replaced after `maxUsesPerSocket`
+ * exchanges or `maxSocketAgeMs`, so the source port keeps changing; every exchange gets a
+ * random ID; a reply counts only if source address/port, ID and question all match; anything
+ * else is ignored (counted) and the exchange keeps waiting for the real answer.
+ */
+
+export interface UdpSocketPoolOptions {
+  /** Sockets kept open per address family (IPv4 and IPv6 pools are separate). */
+  socketsPerFamily?: number;
+  maxUsesPerSocket?: number;
+  maxSocketAgeMs?: number;
+  timer?: CoarseTimer;
+  now?: () => number;
+}
+
+export interface UdpSocketPoolStats {
+  /** Sockets currently open, retired ones still draining included. */
+  openSockets: number;
+  /** Sockets opened since start: a rough measure of port rotation. */
+  socketsOpened: number;
+  /** Datagrams dropped because source, ID or question did not match a pending exchange. */
+  ignoredReplies: number;
+  pending: number;
+}
+
+interface Pending {
+  upstream: Upstream;
+  packet: Buffer;
+  questionEnd: number;
+  timer: TimerHandle;
+  resolve: (result: ExchangeResult) => void;
+  detachAbort: (() => void) | null;
+}
+
+interface PooledSocket {
+  socket: dgram.Socket;
+  family: 4 | 6;
+  pending: Map<number, Pending>;
+  uses: number;
+  bornAt: number;
+  retired: boolean;
+  closed: boolean;
+}
+
+export class UdpSocketPool {
+  private readonly socketsPerFamily: number;
+  private readonly maxUses: number;
+  private readonly maxAgeMs: number;
+  private readonly timer: CoarseTimer;
+  private readonly now: () => number;
+  private readonly ids = new RandomIdSource();
+  private readonly slots: Record<4 | 6, Array<PooledSocket | undefined>> = { 4: [], 6: [] };
+  private readonly cursor: Record<4 | 6, number> = { 4: 0, 6: 0 };
+  private readonly open = new Set<PooledSocket>();
+  private socketsOpened = 0;
+  private ignoredReplies = 0;
+  private pendingCount = 0;
+  private closing = false;
+
+  constructor(options: UdpSocketPoolOptions = {}) {
+    this.socketsPerFamily = Math.max(1, options.socketsPerFamily ?? 8);
+    this.maxUses = Math.max(1, options.maxUsesPerSocket ?? 64);
+    this.maxAgeMs = options.maxSocketAgeMs ?? 30_000;
+    this.timer = options.timer ?? new CoarseTimer();
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Sends `query` (copied; its ID is replaced by a fresh random one) to `upstream` and waits
+   * up to `timeoutMs` for a matching reply. `questionEnd` is the offset past the question in
+   * `query`, which must hold one uncompressed question. Never rejects.
+   */
+  exchange(
+    upstream: Upstream,
+    query: Buffer,
+    questionEnd: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ExchangeResult> {
+    if (this.closing) return Promise.resolve({ kind: 'error', error: new Error('upstream socket pool is closed') });
+    if (signal?.aborted) return Promise.resolve(CANCELLED);
+    const pooled = this.pick(upstream.family);
+    let id = this.ids.next();
+    while (pooled.pending.has(id)) id = this.ids.next();
+    const packet = Buffer.from(query);
+    packet.writeUInt16BE(id, 0);
+
+    return new Promise<ExchangeResult>((resolve) => {
+      const pending: Pending = {
+        upstream,
+        packet,
+        questionEnd,
+        resolve,
+        detachAbort: null,
+        timer: this.timer.schedule(timeoutMs, () => this.finish(pooled, id, TIMEOUT)),
+      };
+      if (signal !== undefined) {
+        const onAbort = (): void => this.finish(pooled, id, CANCELLED);
+        signal.addEventListener('abort', onAbort, { once: true });
+        pending.detachAbort = () => signal.removeEventListener('abort', onAbort);
+      }
+      pooled.pending.set(id, pending);
+      this.pendingCount++;
+      pooled.socket.send(packet, upstream.port, upstream.host, (err) => {
+        if (err) this.finish(pooled, id, { kind: 'error', error: err });
+      });
+    });
+  }
+
+  stats(): UdpSocketPoolStats {
+    return {
+      openSockets: this.open.size,
+      socketsOpened: this.socketsOpened,
+      ignoredReplies: this.ignoredReplies,
+      pending: this.pendingCount,
+    };
+  }
+
+  /** Ends every pending exchange with an error and closes all sockets. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const closing: Array<Promise<void>> = [];
+    for (const pooled of [...this.open]) {
+      for (const id of [...pooled.pending.keys()]) {
+        this.finish(pooled, id, { kind: 'error', error: new Error('upstream socket pool closed') });
+      }
+      closing.push(this.closeSocket(pooled));
+    }
+    this.slots[4] = [];
+    this.slots[6] = [];
+    await Promise.all(closing);
+  }
+
+  /** Round-robin over the family's slots; a worn-out socket is retired and replaced. */
+  private pick(family: 4 | 6): PooledSocket {
+    const slots = this.slots[family];
+    const index = this.cursor[family];
+    this.cursor[family] = (index + 1) % this.socketsPerFamily;
+    let pooled = slots[index];
+    if (pooled === undefined || pooled.retired || pooled.uses >= this.maxUses || this.now() - pooled.bornAt >= this.maxAgeMs) {
+      if (pooled !== undefined) this.retire(pooled);
+      pooled = this.openSocket(family);
+      slots[index] = pooled;
+    }
+    pooled.uses++;
+    return pooled;
+  }
+
+  private openSocket(family: 4 | 6): PooledSocket {
+    const socket = dgram.createSocket(family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
+    const pooled: PooledSocket = { socket, family, pending: new Map(), uses: 0, bornAt: this.now(), retired: false, closed: false };
+    socket.on('message', (msg, rinfo) => this.onMessage(pooled, msg, rinfo));
+    socket.on('error', (error) => {
+      // A socket-level error (e.g. bind failure) poisons every exchange on it.
+      this.retire(pooled);
+      for (const id of [...pooled.pending.keys()]) this.finish(pooled, id, { kind: 'error', error });
+    });
+    // Port 0: the kernel picks a random ephemeral port (randomised on Linux).
+    socket.bind({ port: 0, address: family === 6 ? '::' : '0.0.0.0', exclusive: true });
+    this.open.add(pooled);
+    this.socketsOpened++;
+    return pooled;
+  }
+
+  private onMessage(pooled: PooledSocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (msg.length < HEADER_SIZE || !isResponse(msg)) {
+      this.ignoredReplies++;
+      return;
+    }
+    const id = readId(msg);
+    const pending = pooled.pending.get(id);
+    if (
+      pending === undefined ||
+      !isFromUpstream(rinfo.address, rinfo.port, pending.upstream) ||
+      !sameQuestion(pending.packet, pending.questionEnd, msg)
+    ) {
+      this.ignoredReplies++;
+      return;
+    }
+    this.finish(pooled, id, { kind: 'reply', packet: msg });
+  }
+
+  private finish(pooled: PooledSocket, id: number, result: ExchangeResult): void {
+    const pending = pooled.pending.get(id);
+    if (pending === undefined) return;
+    pooled.pending.delete(id);
+    this.pendingCount--;
+    pending.timer.cancel();
+    pending.detachAbort?.();
+    pending.resolve(result);
+    if (pooled.retired && pooled.pending.size === 0) void this.closeSocket(pooled);
+  }
+
+  /** Takes a socket out of rotation; it closes once its last pending exchange ends. */
+  private retire(pooled: PooledSocket): void {
+    if (pooled.retired) return;
+    pooled.retired = true;
+    const slots = this.slots[pooled.family];
+    const at = slots.indexOf(pooled);
+    if (at >= 0) slots[at] = undefined;
+    if (pooled.pending.size === 0) void this.closeSocket(pooled);
+  }
+
+  private closeSocket(pooled: PooledSocket): Promise<void> {
+    if (pooled.closed) return Promise.resolve();
+    pooled.closed = true;
+    this.open.delete(pooled);
+    return new Promise((resolve) => {
+      try {
+        pooled.socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed by an error
+      }
+    });
+  }
+}
