@@ -230,6 +230,9 @@ class MapNameTable implements NameTable {
     for (const domain of this.searchDomains) {
       if (name.length <= domain.length + 1 || !name.endsWith(domain) || name.charCodeAt(name.length - domain.length - 1) !== 46) continue;
       const target = name.slice(0, name.length - domain.length - 1);
+      // A name already under this search domain is not expanded again (Istio's rule): the
+      // doubled form `x.ns.svc.cluster.local.ns.svc.cluster.local` goes upstream (NXDOMAIN).
+      if (target.endsWith(domain) && target.charCodeAt(target.length - domain.length - 1) === 46) continue;
       const direct = this.exact.get(target);
       if (direct !== undefined) return { kind: 'search', info: direct, target, searchDomain: domain, viaWildcard: false };
       const viaWildcard = this.matchWildcard(target);

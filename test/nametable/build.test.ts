@@ -85,6 +85,7 @@ const rows: Row[] = [
   ['search walk: last search domain (trailing dot in resolv.conf)', 'auto.internal.corp.example', { kind: 'search', target: 'auto.internal' }],
   ['search walk of a short name is the real FQDN, not a CNAME', 'productpage.ns1.svc.cluster.local', { kind: 'name' }],
   ['search walk through a wildcard keeps the concrete name', 'a.wildcard.ns1.svc.cluster.local', { kind: 'search', target: 'a.wildcard', v4: ['10.10.10.10'] }],
+  ['a name already under the search domain is not expanded again', 'productpage.ns1.svc.cluster.local.ns1.svc.cluster.local', undefined],
   ['hosts-file pin', 'istiod.istio-system.svc', { kind: 'name', v4: ['10.99.0.1'] }],
   ['unknown name', 'www.example.org', undefined],
 ];

@@ -1,0 +1,37 @@
+import type { NameTable } from '../nametable/types';
+import type { Handler, Next, Query, Reply } from './types';
+import { localAnswer, ptrAnswer, srvAnswer } from './wire';
+import { RRClass, RRType } from './wire/constants';
+
+/**
+ * Answers names of the mesh table (DESIGN §2–3): A/AAAA for every key form, PTR for table
+ * addresses, SRV for named ports; class IN only. Everything else — other classes, other qtypes
+ * even for known names (as Istio does), unknown names — goes on to the cache and forwarder.
+ * The table is read through a getter so a reload swaps it without touching the chain.
+ */
+export function createMeshHandler(options: { table: () => NameTable | undefined; ttl: () => number }): Handler {
+  return {
+    name: 'meshTable',
+    handle(query: Query, next: Next): Reply | Promise<Reply> {
+      const table = options.table();
+      if (table === undefined || query.class !== RRClass.IN) return next();
+      switch (query.type) {
+        case RRType.A:
+        case RRType.AAAA: {
+          const found = table.lookup(query.key);
+          return found === undefined ? next() : localAnswer(query, found, options.ttl());
+        }
+        case RRType.PTR: {
+          const target = table.lookupPtr(query.key);
+          return target === undefined ? next() : ptrAnswer(query, target, options.ttl());
+        }
+        case RRType.SRV: {
+          const srv = table.lookupSrv(query.key);
+          return srv === undefined ? next() : srvAnswer(query, srv, options.ttl());
+        }
+        default:
+          return next();
+      }
+    },
+  };
+}
