@@ -105,6 +105,11 @@ export async function main(argv: readonly string[], out: Out = (l) => console.lo
       return commandCheck(args, out, err);
     case 'table':
       return commandTable(args, out, err);
+    case 'run': {
+      // Loaded lazily: the other commands need no sockets, pino or chokidar.
+      const { runService } = await import('./service');
+      return runService(args.config);
+    }
     default:
       err(`meshdns: unknown command "${args.command}"\n${USAGE}`);
       return 2;

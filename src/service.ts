@@ -1,0 +1,256 @@
+import { promises as fs } from 'node:fs';
+import pino, { type Logger } from 'pino';
+import { formatProblem, type Problem } from './problem';
+import { InputStore, buildTableFromSnapshot, type Snapshot } from './inputs';
+import type { NameTable } from './nametable';
+import type { Allocations } from './registry/allocator';
+import { loadVipState, saveVipState, serializeVipState } from './registry/allocatorState';
+import type { Upstream } from './config/types';
+import { chooseUpstreams, parseResolvConf, RESOLVED_UPLINKS_FILE, type ResolvConf } from './system/resolvconf';
+import { createPipeline } from './dns/pipeline';
+import { createGuardHandler } from './dns/guardHandler';
+import { createMeshHandler } from './dns/meshHandler';
+import { createForwardHandler, type ForwardHandler } from './dns/forward';
+import { ResponseCache, createCacheHandler } from './dns/cache';
+import { formatListenAddress, startDnsServer, type RunningServer } from './dns/server';
+import type { Handler } from './dns/types';
+import { precomputeAnswers } from './dns/wire';
+import { VERSION } from './version';
+
+export interface ServiceOptions {
+  settingsFile: string;
+  logger?: Logger;
+  /** systemd-resolved's real uplinks (replaces a 127.0.0.53 stub); overridable for tests. */
+  resolvedUplinksFile?: string;
+}
+
+/** What one (re)load changed, for the one log line per reload. */
+export interface ReloadSummary {
+  names: number;
+  added: number;
+  removed: number;
+  changed: number;
+  problems: Problem[];
+  ms: number;
+}
+
+async function readResolvConf(path: string): Promise<ResolvConf | undefined> {
+  try {
+    return parseResolvConf(await fs.readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** name → "v4|v6" fingerprint, to count what a reload added, removed or changed. */
+function fingerprint(table: NameTable | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (table === undefined) return out;
+  for (const info of table.entries()) out.set(info.name, `${info.v4.join(',')}|${info.v6.join(',')}`);
+  return out;
+}
+
+/**
+ * meshdns as a running service (DESIGN §5): load → serve → reload → stop. Owns the sockets,
+ * the current table and the upstream list; everything it calls is a pure builder or a handler.
+ */
+export class MeshDnsService {
+  readonly log: Logger;
+  private readonly store: InputStore;
+  private tableValue: NameTable | undefined;
+  private snapshot: Snapshot | undefined;
+  private allocations: Allocations = {};
+  private savedAllocations = '';
+  private upstreamList: Upstream[] = [];
+  private ttl = 30;
+  private server: RunningServer | undefined;
+  private forward: ForwardHandler | undefined;
+  private cache: ResponseCache | undefined;
+  private reloading: Promise<ReloadSummary> | undefined;
+  private reloadAgain = false;
+  readonly startedAt = Date.now();
+  lastReload: { at: number; summary: ReloadSummary } | undefined;
+
+  constructor(private readonly options: ServiceOptions) {
+    this.log = options.logger ?? pino({ level: 'info', base: { service: 'meshdns' } });
+    this.store = new InputStore({ settingsFile: options.settingsFile });
+  }
+
+  get table(): NameTable | undefined {
+    return this.tableValue;
+  }
+
+  get upstreams(): readonly Upstream[] {
+    return this.upstreamList;
+  }
+
+  get listenAddresses(): RunningServer['addresses'] {
+    return this.server?.addresses ?? [];
+  }
+
+  get currentSnapshot(): Snapshot | undefined {
+    return this.snapshot;
+  }
+
+  /** Read the inputs, bind the listeners, serve. Throws (naming the address) if a bind fails. */
+  async start(): Promise<void> {
+    const state = await loadVipState((await this.store.load()).settings.stateDir);
+    this.allocations = state.allocations;
+    this.savedAllocations = serializeVipState(state.allocations);
+    for (const p of state.problems) this.log.warn({ file: p.file, field: p.field }, formatProblem(p));
+    const summary = await this.reload('start');
+    const snap = this.snapshot!;
+    this.log.level = snap.settings.log.level;
+
+    this.cache = new ResponseCache({ maxEntries: snap.settings.cache.maxEntries });
+    this.forward = createForwardHandler({
+      upstreams: () => this.upstreamList,
+      timeoutMs: this.forwardTimeoutMs(snap),
+      attempts: this.forwardAttempts(snap),
+      parallel: snap.settings.forward.parallel,
+    });
+    const handlers: Handler[] = [
+      createGuardHandler(),
+      createMeshHandler({ table: () => this.tableValue, ttl: () => this.ttl }),
+    ];
+    if (snap.settings.cache.maxEntries > 0) handlers.push(createCacheHandler(this.cache));
+    handlers.push(this.forward);
+    const pipeline = createPipeline(handlers);
+    this.server = await startDnsServer(snap.settings.listen, pipeline, undefined, {
+      onHandlerError: (err) => this.log.error({ err }, 'query handler failed; query dropped'),
+    });
+    this.log.info(
+      {
+        version: VERSION,
+        listen: this.server.addresses.map(formatListenAddress),
+        upstreams: this.upstreamList.map((u) => `${u.host}:${u.port}`),
+        names: summary.names,
+        problems: summary.problems.length,
+      },
+      'meshdns serving',
+    );
+  }
+
+  /** resolv.conf `options timeout:` applies unless the settings file set forward.timeout. */
+  private forwardTimeoutMs(snap: Snapshot): number {
+    if (!snap.settings.explicit.has('forward.timeout') && snap.resolvConf?.timeoutSeconds !== undefined) {
+      return Math.max(100, snap.resolvConf.timeoutSeconds * 1000);
+    }
+    return snap.settings.forward.timeoutMs;
+  }
+
+  private forwardAttempts(snap: Snapshot): number {
+    if (!snap.settings.explicit.has('forward.attempts') && snap.resolvConf?.attempts !== undefined) {
+      return Math.max(1, snap.resolvConf.attempts);
+    }
+    return snap.settings.forward.attempts;
+  }
+
+  /**
+   * Re-read every input and swap in the new table. Concurrent calls coalesce: a reload asked
+   * for while one runs makes exactly one more run after it.
+   */
+  reload(reason: string): Promise<ReloadSummary> {
+    if (this.reloading !== undefined) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    const run = async (): Promise<ReloadSummary> => {
+      let summary: ReloadSummary;
+      do {
+        this.reloadAgain = false;
+        summary = await this.reloadOnce(reason);
+      } while (this.reloadAgain);
+      return summary;
+    };
+    this.reloading = run().finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
+  }
+
+  private async reloadOnce(reason: string): Promise<ReloadSummary> {
+    const started = process.hrtime.bigint();
+    const snap = await this.store.load();
+    const build = buildTableFromSnapshot(snap, this.allocations);
+    // Precompute answer bytes off the query path, before the swap.
+    for (const info of build.table.entries()) precomputeAnswers(info, snap.settings.ttl);
+
+    const uplinks = await readResolvConf(this.options.resolvedUplinksFile ?? RESOLVED_UPLINKS_FILE);
+    const choice = chooseUpstreams(snap.settings.upstreams, snap.resolvConf, uplinks, this.server?.addresses ?? snap.settings.listen);
+
+    const before = fingerprint(this.tableValue);
+    const after = fingerprint(build.table);
+    let added = 0;
+    let changed = 0;
+    for (const [name, fp] of after) {
+      const old = before.get(name);
+      if (old === undefined) added++;
+      else if (old !== fp) changed++;
+    }
+    const removed = [...before.keys()].filter((n) => !after.has(n)).length;
+
+    // The swap: handlers read these fields per query.
+    this.snapshot = snap;
+    this.ttl = snap.settings.ttl;
+    this.tableValue = build.table;
+    this.upstreamList = choice.upstreams;
+    this.allocations = build.allocations;
+
+    const problems = [...snap.problems, ...build.problems];
+    const serialized = serializeVipState(build.allocations);
+    if (serialized !== this.savedAllocations) {
+      try {
+        await saveVipState(snap.settings.stateDir, build.allocations);
+        this.savedAllocations = serialized;
+      } catch (err) {
+        problems.push({ file: snap.settings.stateDir, message: `cannot save VIP allocations: ${(err as Error).message}; VIPs may change at the next start` });
+      }
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const summary: ReloadSummary = { names: build.table.size, added, removed, changed, problems, ms };
+    this.lastReload = { at: Date.now(), summary };
+    for (const p of problems) this.log[p.severity === 'warning' ? 'warn' : 'error']({ file: p.file, document: p.document, field: p.field }, formatProblem(p));
+    for (const note of choice.notes) this.log.info(note);
+    this.log.info({ reason, names: summary.names, added, removed, changed, errors: problems.length, ms: Math.round(ms * 10) / 10 }, 'table loaded');
+    return summary;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    await this.forward?.close();
+    this.server = undefined;
+  }
+}
+
+/** `meshdns run`: start, then live until SIGTERM/SIGINT; SIGHUP re-reads everything. */
+export async function runService(settingsFile: string): Promise<number> {
+  const service = new MeshDnsService({ settingsFile });
+  try {
+    await service.start();
+  } catch (err) {
+    service.log.fatal({ err }, (err as Error).message);
+    await service.stop().catch(() => undefined);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      service.log.info({ signal }, 'stopping');
+      service.stop().then(
+        () => resolve(0),
+        (err) => {
+          service.log.error({ err }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      void service.reload('SIGHUP');
+    });
+  });
+}
