@@ -45,10 +45,17 @@ export function nameInfo(name: string, v4: string[] = [], v6: string[] = [], ext
   return { name, canonical: name, v4, v6, ports: [], origins: [], ...extra };
 }
 
-export type Decoded = ReturnType<typeof dnsPacket.decode>;
+/** dns-packet's decoded message; it also sets `rcode` (a name like "NXDOMAIN"), which its types omit. */
+export type Decoded = dnsPacket.DecodedPacket & { rcode?: string };
 
 export function decode(buf: Buffer): Decoded {
-  return dnsPacket.decode(buf);
+  return dnsPacket.decode(buf) as Decoded;
+}
+
+/** The rdata dns-packet writes for one record: the tail of an encoded single-answer message. */
+export function rdataOf(type: 'A' | 'AAAA', data: string): Buffer {
+  const message = dnsPacket.encode({ type: 'response', answers: [{ type, name: 'x', data }] });
+  return message.subarray(message.length - (type === 'A' ? 4 : 16));
 }
 
 /** The OPT record of a decoded message, if any. */

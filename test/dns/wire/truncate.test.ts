@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
 import * as dnsPacket from 'dns-packet';
 import { fitToClient, localAnswer, parseQuery, withClientId } from '../../../src/dns/wire';
-import { decode, manyV4, nameInfo, optOf, parsed, queryPacket, type QuerySpec } from './fixtures';
+import { decode, manyV4, nameInfo, optOf, parsed, type QuerySpec } from './fixtures';
 
 const TTL = 30;
 const headless = nameInfo('big.ns.svc.cluster.local', manyV4(100));
