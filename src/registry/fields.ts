@@ -1,0 +1,37 @@
+/**
+ * Safe reads from parsed YAML/JSON: only own properties count, so keys such as `constructor`
+ * or `__proto__` in a manifest never reach into Object.prototype.
+ */
+export type PlainObject = Record<string, unknown>;
+
+export function isPlainObject(value: unknown): value is PlainObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+export function own(value: unknown, key: string): unknown {
+  if (!isPlainObject(value)) return undefined;
+  return Object.prototype.hasOwnProperty.call(value, key) ? value[key] : undefined;
+}
+
+/** A nested read: `path(doc, 'metadata', 'name')`. */
+export function path(value: unknown, ...keys: string[]): unknown {
+  let current = value;
+  for (const key of keys) current = own(current, key);
+  return current;
+}
+
+/** YAML timestamps (unquoted) arrive as Date under js-yaml's default schema; keep the RFC 3339 text. */
+export function timestampText(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value;
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString().replace('.000Z', 'Z');
+  return undefined;
+}
+
+/** A short rendering of a bad value for messages, never the whole object. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

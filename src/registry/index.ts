@@ -1,0 +1,13 @@
+// Registry: manifests → typed service records (DESIGN §1, §2). Everything but load.ts is pure.
+export type * from './types';
+export type { DocumentRef } from './location';
+export type { SplitDocument } from './documents';
+export type { RegistryFileList } from './load';
+export { splitDocuments } from './documents';
+export { parseService } from './service';
+export { parseServiceEntry, SERVICE_ENTRY_API_VERSIONS, AUTO_ALLOCATE_LABEL } from './serviceEntry';
+export { parseEndpointSlice, parseEndpoints, SERVICE_NAME_LABEL } from './endpoints';
+export { parseRegistryText } from './parseFile';
+export { attachEndpoints, mergeEndpoints } from './attach';
+export { listRegistryFiles, readRegistryFile, isIgnoredName } from './load';
+export { canonicalIp } from './ip';
