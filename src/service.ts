@@ -100,7 +100,8 @@ export class MeshDnsService {
     for (const p of state.problems) this.log.warn({ file: p.file, field: p.field }, formatProblem(p));
     const summary = await this.reload('start');
     const snap = this.snapshot!;
-    this.log.level = snap.settings.log.level;
+    // An injected logger (tests, embedding) keeps its own level.
+    if (this.options.logger === undefined) this.log.level = snap.settings.log.level;
 
     this.cache = new ResponseCache({ maxEntries: snap.settings.cache.maxEntries });
     this.forward = createForwardHandler({

@@ -1,6 +1,6 @@
 import type { NameTable } from '../nametable/types';
 import type { Handler, Next, Query, Reply } from './types';
-import { localAnswer, ptrAnswer, srvAnswer } from './wire';
+import { localAnswer, nodata, ptrAnswer, srvAnswer } from './wire';
 import { RRClass, RRType } from './wire/constants';
 
 /**
@@ -19,7 +19,12 @@ export function createMeshHandler(options: { table: () => NameTable | undefined;
         case RRType.A:
         case RRType.AAAA: {
           const found = table.lookup(query.key);
-          return found === undefined ? next() : localAnswer(query, found, options.ttl());
+          if (found === undefined) return next();
+          // Istio answers a search-suffix name without the asked family with an empty NOERROR,
+          // not a dangling CNAME (its test row 9); a plain name gets NODATA the same way.
+          const addresses = query.type === RRType.A ? found.info.v4 : found.info.v6;
+          if (addresses.length === 0) return nodata(query);
+          return localAnswer(query, found, options.ttl());
         }
         case RRType.PTR: {
           const target = table.lookupPtr(query.key);
