@@ -101,7 +101,8 @@ function readPorts(ports: unknown, ref: DocumentRef, problems: Problem[]): Servi
     }
     const port = own(entry, 'port');
     if (!isPortNumber(port)) {
-      problems.push(problemAt(ref, `${field}.port`, `port ${describeValue(port)} is not a number from 1 to 65535`));
+      const what = port === undefined ? 'is missing' : `${describeValue(port)} is not a number from 1 to 65535`;
+      problems.push(problemAt(ref, `${field}.port`, `port ${what}`));
       return;
     }
     const protocol = own(entry, 'protocol') ?? 'TCP';

@@ -150,7 +150,8 @@ function readPorts(value: unknown, ref: DocumentRef, problems: Problem[]): Servi
     }
     const number = own(entry, 'number');
     if (!isPortNumber(number)) {
-      problems.push(problemAt(ref, `${field}.number`, `port number ${describeValue(number)} is not a number from 1 to 65535`));
+      const what = number === undefined ? 'is missing' : `${describeValue(number)} is not a number from 1 to 65535`;
+      problems.push(problemAt(ref, `${field}.number`, `port number ${what}`));
       return;
     }
     const name = own(entry, 'name');
