@@ -34,6 +34,64 @@ export function readUncompressedName(buf: Buffer, offset: number): NameRead {
   return decodeName(buf, offset, false);
 }
 
+export type QuestionNameRead =
+  | { ok: true; name: string; /** `name` lower-cased (ASCII letters only). */ key: string; end: number }
+  | { ok: false; error: string };
+
+// Scratch space for the question-name fast path. Only ever read back into new strings before
+// returning, so sharing them between calls is safe (JavaScript runs one call at a time).
+const nameScratch = Buffer.allocUnsafe(MAX_NAME_LENGTH);
+const keyScratch = Buffer.allocUnsafe(MAX_NAME_LENGTH);
+
+/**
+ * The hot path of query parsing: the question name and its lower-cased key in one pass, two
+ * string creations at most (one when the client sent no upper-case letters). Same rules and
+ * results as `readUncompressedName` + `toLowerCase`, which it falls back to for names with bytes
+ * that need escaping.
+ */
+export function readQuestionName(buf: Buffer, offset: number): QuestionNameRead {
+  let pos = offset;
+  let n = 0;
+  let wireLength = 1;
+  let hasUpper = false;
+  for (;;) {
+    if (pos >= buf.length) return { ok: false, error: 'name runs past the end of the packet' };
+    const len = buf[pos] as number;
+    if (len === 0) break;
+    if (len > MAX_LABEL_LENGTH) return readQuestionNameSlowly(buf, offset);
+    wireLength += len + 1;
+    if (wireLength > MAX_NAME_LENGTH) return { ok: false, error: 'name longer than 255 bytes' };
+    const labelEnd = pos + 1 + len;
+    if (labelEnd > buf.length) return { ok: false, error: 'label runs past the end of the packet' };
+    if (n > 0) {
+      nameScratch[n] = 0x2e;
+      keyScratch[n] = 0x2e;
+      n++;
+    }
+    for (let i = pos + 1; i < labelEnd; i++) {
+      const c = buf[i] as number;
+      if (needsEscape(c)) return readQuestionNameSlowly(buf, offset);
+      nameScratch[n] = c;
+      if (c >= 0x41 && c <= 0x5a) {
+        keyScratch[n] = c | 0x20;
+        hasUpper = true;
+      } else {
+        keyScratch[n] = c;
+      }
+      n++;
+    }
+    pos = labelEnd;
+  }
+  const name = n === 0 ? '' : nameScratch.toString('latin1', 0, n);
+  const key = hasUpper ? keyScratch.toString('latin1', 0, n) : name;
+  return { ok: true, name, key, end: pos + 1 };
+}
+
+function readQuestionNameSlowly(buf: Buffer, offset: number): QuestionNameRead {
+  const read = decodeName(buf, offset, false);
+  return read.ok ? { ok: true, name: read.name, key: read.name.toLowerCase(), end: read.end } : read;
+}
+
 function decodeName(buf: Buffer, offset: number, allowPointers: boolean): NameRead {
   let pos = offset;
   let end = -1;

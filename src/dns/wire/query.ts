@@ -17,7 +17,7 @@
  */
 import type { Edns, Query } from '../types';
 import { EDNS_DO_BIT, Flag, HEADER_LENGTH, Opcode, Rcode, TCP_MAX, UDP_DEFAULT_MAX } from './constants';
-import { readUncompressedName } from './names';
+import { readQuestionName } from './names';
 import { errorReply, headerOnlyReply } from './reply';
 import { scanForOpt } from './sections';
 
@@ -58,7 +58,7 @@ type QuestionRead = { ok: true; query: Query } | { ok: false; reason: string };
 
 /** The header and the single question, as a Query without EDNS (filled in by the caller). */
 function readQuestion(packet: Buffer, transport: 'udp' | 'tcp'): QuestionRead {
-  const name = readUncompressedName(packet, HEADER_LENGTH);
+  const name = readQuestionName(packet, HEADER_LENGTH);
   if (!name.ok) return { ok: false, reason: `question name: ${name.error}` };
   if (name.end + 4 > packet.length) return { ok: false, reason: 'question cut off after the name' };
   return {
@@ -68,7 +68,7 @@ function readQuestion(packet: Buffer, transport: 'udp' | 'tcp'): QuestionRead {
       id: packet.readUInt16BE(0),
       flags: packet.readUInt16BE(2),
       name: name.name,
-      key: name.name.toLowerCase(),
+      key: name.key,
       type: packet.readUInt16BE(name.end),
       class: packet.readUInt16BE(name.end + 2),
       questionEnd: name.end + 4,

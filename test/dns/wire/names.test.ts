@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeName, readName, reverseName, skipName, ipv4Bytes, ipv6Bytes } from '../../../src/dns/wire';
-import { readUncompressedName } from '../../../src/dns/wire/names';
+import * as fc from 'fast-check';
+import { readQuestionName, readUncompressedName } from '../../../src/dns/wire/names';
 import { rdataOf } from './fixtures';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -149,5 +150,41 @@ const skipRows: Array<[string, Buffer, number]> = [
 for (const [what, buf, end] of skipRows) {
   test(`skipName: ${what}`, () => assert.is(skipName(buf, 0), end));
 }
+
+const questionNameRows: Array<[string, string]> = [
+  ['mixed case: key lower-cased', '07 416444724573 73 00'.replace(/ /g, '')],
+  ['lower case only: key is the same string', '03 666f6f 03 626172 00'],
+  ['escapes take the slow path', '03 412e42 02 00ff 00'],
+  ['root', '00'],
+  ['pointer is refused', '03 666f6f c000'],
+  ['label type 01 is refused', '41 00'],
+  ['cut off', '05 6162'],
+];
+for (const [what, wire] of questionNameRows) {
+  test(`readQuestionName: ${what} — same as readUncompressedName + toLowerCase`, () => {
+    const buf = hex(wire);
+    const slow = readUncompressedName(buf, 0);
+    const fast = readQuestionName(buf, 0);
+    assert.is(fast.ok, slow.ok);
+    if (fast.ok && slow.ok) assert.equal(fast, { ok: true, name: slow.name, key: slow.name.toLowerCase(), end: slow.end });
+  });
+}
+
+test('property: readQuestionName agrees with readUncompressedName + toLowerCase on arbitrary bytes', () => {
+  const label = fc.oneof(
+    fc.stringMatching(/^[A-Za-z0-9_*-]{1,63}$/).map((t) => Buffer.concat([Buffer.from([t.length]), Buffer.from(t, 'latin1')])),
+    fc.uint8Array({ minLength: 1, maxLength: 70 }).map((b) => Buffer.from(b)),
+  );
+  fc.assert(
+    fc.property(fc.array(label, { maxLength: 8 }), fc.uint8Array({ maxLength: 3 }), (labels, tail) => {
+      const buf = Buffer.concat([...labels, Buffer.from(tail)]);
+      const slow = readUncompressedName(buf, 0);
+      const fast = readQuestionName(buf, 0);
+      if (slow.ok) assert.equal(fast, { ok: true, name: slow.name, key: slow.name.toLowerCase(), end: slow.end });
+      else assert.is(fast.ok, false);
+    }),
+    { numRuns: 3000 },
+  );
+});
 
 test.run();
