@@ -85,13 +85,19 @@ export function createForwardHandler(options: ForwardOptions): ForwardHandler {
   let exhausted = 0;
   let closed = false;
 
+  // Upstream objects are stable between config reloads: remember their counters by identity
+  // and fall back to the label, so a reloaded but equal upstream keeps its counts.
+  const byObject = new WeakMap<Upstream, UpstreamStats>();
   const statsFor = (upstream: Upstream): UpstreamStats => {
+    let s = byObject.get(upstream);
+    if (s !== undefined) return s;
     const label = upstreamLabel(upstream);
-    let s = perUpstream.get(label);
+    s = perUpstream.get(label);
     if (s === undefined) {
       s = { upstream: label, requests: 0, failures: 0, timeouts: 0 };
       perUpstream.set(label, s);
     }
+    byObject.set(upstream, s);
     return s;
   };
 
