@@ -74,9 +74,6 @@ spec: {hosts: [example.localhost.], addresses: [3.3.3.3], resolution: STATIC}
 let upstream: FakeUpstream;
 let h: Harness;
 
-const giant = (count: number): dnsPacket.Answer[] =>
-  Array.from({ length: count }, (_, i) => ({ type: 'A', name: 'aaaaaaaaaaaa.aaaaaa', ttl: 30, data: `240.0.0.${i}` }) as dnsPacket.Answer);
-
 test.before(async () => {
   upstream = await startFakeUpstream((q) => {
     const name = q.name.toLowerCase();
@@ -223,7 +220,7 @@ const rows: Row[] = [
     name: 'productpage',
     expect: {
       check: (a) => {
-        assert.is(a.msg.answers?.[0].ttl, 30);
+        assert.is((a.msg.answers?.[0] as { ttl?: number } | undefined)?.ttl, 30);
         assert.is(a.flags.aa, true);
         assert.is(a.flags.ra, true);
       },
