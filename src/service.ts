@@ -16,12 +16,17 @@ import { formatListenAddress, startDnsServer, type RunningServer } from './dns/s
 import type { Handler } from './dns/types';
 import { precomputeAnswers } from './dns/wire';
 import { VERSION } from './version';
+import { InputWatcher, type WatchTarget } from './system/watcher';
 
 export interface ServiceOptions {
   settingsFile: string;
   logger?: Logger;
   /** systemd-resolved's real uplinks (replaces a 127.0.0.53 stub); overridable for tests. */
   resolvedUplinksFile?: string;
+  /** Watch the input files and reload on change (default true). */
+  watch?: boolean;
+  /** Quiet time before a burst of file changes is applied (default 100 ms). */
+  debounceMs?: number;
 }
 
 /** What one (re)load changed, for the one log line per reload. */
@@ -68,6 +73,12 @@ export class MeshDnsService {
   private cache: ResponseCache | undefined;
   private reloading: Promise<ReloadSummary> | undefined;
   private reloadAgain = false;
+  private reloadForce = false;
+  private watcher: InputWatcher | undefined;
+  /** Problems already logged, so a broken file is reported once per change, not per reload. */
+  private reportedProblems = new Set<string>();
+  /** Settings as bound at start: what cannot change without a restart is compared to these. */
+  private startSettings: Snapshot['settings'] | undefined;
   readonly startedAt = Date.now();
   lastReload: { at: number; summary: ReloadSummary } | undefined;
 
@@ -120,6 +131,8 @@ export class MeshDnsService {
     this.server = await startDnsServer(snap.settings.listen, pipeline, undefined, {
       onHandlerError: (err) => this.log.error({ err }, 'query handler failed; query dropped'),
     });
+    this.startSettings = snap.settings;
+    if (this.options.watch !== false) await this.startWatching();
     this.log.info(
       {
         version: VERSION,
@@ -151,7 +164,8 @@ export class MeshDnsService {
    * Re-read every input and swap in the new table. Concurrent calls coalesce: a reload asked
    * for while one runs makes exactly one more run after it.
    */
-  reload(reason: string): Promise<ReloadSummary> {
+  reload(reason: string, options: { force?: boolean } = {}): Promise<ReloadSummary> {
+    if (options.force === true) this.reloadForce = true;
     if (this.reloading !== undefined) {
       this.reloadAgain = true;
       return this.reloading;
@@ -172,7 +186,9 @@ export class MeshDnsService {
 
   private async reloadOnce(reason: string): Promise<ReloadSummary> {
     const started = process.hrtime.bigint();
-    const snap = await this.store.load();
+    const force = this.reloadForce;
+    this.reloadForce = false;
+    const snap = await this.store.load({ force });
     const build = buildTableFromSnapshot(snap, this.allocations);
     // Precompute answer bytes off the query path, before the swap.
     for (const info of build.table.entries()) precomputeAnswers(info, snap.settings.ttl);
@@ -211,13 +227,72 @@ export class MeshDnsService {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const summary: ReloadSummary = { names: build.table.size, added, removed, changed, problems, ms };
     this.lastReload = { at: Date.now(), summary };
-    for (const p of problems) this.log[p.severity === 'warning' ? 'warn' : 'error']({ file: p.file, document: p.document, field: p.field }, formatProblem(p));
+    problems.push(...this.restartNeeded(snap));
+    const current = new Set<string>();
+    for (const p of problems) {
+      const text = formatProblem(p);
+      current.add(text);
+      if (this.reportedProblems.has(text)) continue;
+      this.log[p.severity === 'warning' ? 'warn' : 'error']({ file: p.file, document: p.document, field: p.field }, text);
+    }
+    this.reportedProblems = current;
     for (const note of choice.notes) this.log.info(note);
     this.log.info({ reason, names: summary.names, added, removed, changed, errors: problems.length, ms: Math.round(ms * 10) / 10 }, 'table loaded');
+    if (this.watcher !== undefined) await this.watcher.setTargets(this.watchTargets(snap));
     return summary;
   }
 
+  /** Settings bound at start (sockets, forwarder, cache) that a reload cannot change. */
+  private restartNeeded(snap: Snapshot): Problem[] {
+    const started = this.startSettings;
+    if (started === undefined) return [];
+    const differs: string[] = [];
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+    if (!same(started.listen, snap.settings.listen)) differs.push('listen');
+    if (!same(started.forward, snap.settings.forward)) differs.push('forward');
+    if (!same(started.cache, snap.settings.cache)) differs.push('cache');
+    if (started.metrics !== snap.settings.metrics) differs.push('metrics');
+    return differs.map((key) => ({
+      file: snap.settingsFile,
+      field: key,
+      severity: 'warning' as const,
+      message: `changed, but takes effect only after a restart (systemctl restart meshdns); the running value stays in use`,
+    }));
+  }
+
+  /** Every input file and directory, and resolv.conf (DESIGN §1, §4). */
+  private watchTargets(snap: Snapshot): WatchTarget[] {
+    const s = snap.settings;
+    return [
+      { path: snap.settingsFile, kind: 'inputs', recursive: false },
+      { path: s.bootstrap.clusterEnv, kind: 'inputs', recursive: false },
+      { path: s.bootstrap.meshConfig, kind: 'inputs', recursive: false },
+      { path: s.bootstrap.hosts, kind: 'inputs', recursive: false },
+      ...s.registry.map((path) => ({ path, kind: 'inputs' as const, recursive: true })),
+      { path: s.resolvConf.path, kind: 'resolvConf', recursive: false },
+    ];
+  }
+
+  private async startWatching(): Promise<void> {
+    this.watcher = new InputWatcher({
+      debounceMs: this.options.debounceMs,
+      onChange: (kinds) => {
+        const work = kinds.has('resolvConf') ? this.onResolvConfChanged() : this.reload('files changed').then(() => undefined);
+        work.catch((err) => this.log.error({ err }, 'reload after a file change failed; the previous table stays in use'));
+      },
+      onError: (err) => this.log.warn({ err }, 'file watcher error'),
+    });
+    await this.watcher.setTargets(this.watchTargets(this.snapshot!));
+  }
+
+  /** resolv.conf changed on disk: re-read search domains and upstreams (and the table with them). */
+  async onResolvConfChanged(): Promise<void> {
+    await this.reload('resolv.conf changed');
+  }
+
   async stop(): Promise<void> {
+    await this.watcher?.close();
+    this.watcher = undefined;
     await this.server?.close();
     await this.forward?.close();
     this.server = undefined;
@@ -251,7 +326,7 @@ export async function runService(settingsFile: string): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
-      void service.reload('SIGHUP');
+      void service.reload('SIGHUP', { force: true });
     });
   });
 }

@@ -30,6 +30,8 @@ export interface FileSlot<T> {
   /** True when `value` comes from an older read because the latest one was broken. */
   stale: boolean;
   exists: boolean;
+  /** Identity of the file content last read (size, mtime, inode): unchanged files are not re-parsed. */
+  stamp?: string;
 }
 
 /** Everything the table and the server are built from, at one moment. */
@@ -89,11 +91,28 @@ export function nextSlot<T>(previous: FileSlot<T> | undefined, parsed: Parsed<T>
   return { value: parsed.value, problems: parsed.problems, stale: false, exists: true };
 }
 
-async function readSlot<T>(file: string, previous: FileSlot<T> | undefined, parse: (text: string, file: string) => Parsed<T>): Promise<FileSlot<T>> {
+async function statStamp(file: string): Promise<string | undefined> {
+  try {
+    const st = await fs.stat(file);
+    return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+async function readSlot<T>(
+  file: string,
+  previous: FileSlot<T> | undefined,
+  parse: (text: string, file: string) => Parsed<T>,
+  force: boolean,
+): Promise<FileSlot<T>> {
+  // A reload after one file changed must not re-parse the other thousands: same stamp, same slot.
+  const stamp = await statStamp(file);
+  if (!force && previous !== undefined && stamp !== undefined && previous.stamp === stamp) return previous;
   const { text, problem } = await readOptional(file);
-  if (problem !== undefined) return nextSlot(previous, undefined, problem);
+  if (problem !== undefined) return { ...nextSlot(previous, undefined, problem), stamp };
   if (text === undefined) return nextSlot<T>(previous, undefined);
-  return nextSlot(previous, parse(text, file));
+  return { ...nextSlot(previous, parse(text, file)), stamp };
 }
 
 function parseClusterEnvFile(text: string, file: string): Parsed<Record<string, string>> {
@@ -114,8 +133,12 @@ export class InputStore {
     return this.snapshotValue;
   }
 
-  /** Read every input again (start, SIGHUP, or any change: files are cheap to re-read). */
-  async load(): Promise<Snapshot> {
+  /**
+   * Read the inputs again. Files whose size/mtime/inode did not change keep their parsed slot
+   * unless `force` (SIGHUP: re-read everything).
+   */
+  async load(options: { force?: boolean } = {}): Promise<Snapshot> {
+    const force = options.force === true;
     const prev = this.snapshotValue;
     const settingsFile = resolve(this.options.settingsFile);
     const settingsRead = await loadSettingsFile(settingsFile);
@@ -125,8 +148,8 @@ export class InputStore {
     const baseDir = dirname(settingsFile);
     const abs = (p: string): string => resolve(baseDir, p);
     const settings = settingsBroken && prev !== undefined ? prev.settings : withAbsolutePaths(settingsRead.value, abs);
-    const clusterEnv = await readSlot(abs(settings.bootstrap.clusterEnv), prev?.clusterEnv, parseClusterEnvFile);
-    const meshConfig = await readSlot(abs(settings.bootstrap.meshConfig), prev?.meshConfig, parseMeshConfig);
+    const clusterEnv = await readSlot(abs(settings.bootstrap.clusterEnv), prev?.clusterEnv, parseClusterEnvFile, force);
+    const meshConfig = await readSlot(abs(settings.bootstrap.meshConfig), prev?.meshConfig, parseMeshConfig, force);
 
     const bootstrapProblems: Problem[] = [];
     let envValues: BootstrapValues | undefined;
@@ -141,12 +164,12 @@ export class InputStore {
     const hostsFiles = [abs(settings.bootstrap.hosts), ...listed.hostsFiles];
     const hosts = new Map<string, FileSlot<HostsEntry[]>>();
     for (const file of hostsFiles) {
-      const slot = await readSlot(file, prev?.hosts.get(file), parseHostsFile);
+      const slot = await readSlot(file, prev?.hosts.get(file), parseHostsFile, force);
       if (slot.exists) hosts.set(file, slot);
     }
     const registry = new Map<string, FileSlot<RegistryDocuments>>();
     for (const file of listed.files) {
-      const slot = await readSlot(file, prev?.registry.get(file), parseRegistryText);
+      const slot = await readSlot(file, prev?.registry.get(file), parseRegistryText, force);
       if (slot.exists) registry.set(file, slot);
     }
 
