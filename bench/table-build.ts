@@ -87,6 +87,9 @@ interface Result {
   tableSize: number;
   exhaustedV4: number;
   heapBefore: number;
+  /** Heap after each stage (forced GC, earlier stages' output still alive). */
+  heapRecords: number;
+  heapAllocations: number;
   heapAfter: number;
   rss: number;
   problems: number;
@@ -108,10 +111,14 @@ function measure(entries: number, keep: boolean): Result {
       if (parsed.value) for (const r of parsed.value.records) records.push(r);
     }
     const parseMs = performance.now() - t;
+    gc();
+    const heapRecords = process.memoryUsage().heapUsed;
 
     t = performance.now();
     const allocation = allocateVips(records, {});
     const allocateMs = performance.now() - t;
+    gc();
+    const heapAllocations = process.memoryUsage().heapUsed;
 
     t = performance.now();
     const table = buildNameTable({
@@ -137,6 +144,8 @@ function measure(entries: number, keep: boolean): Result {
       tableSize: table.size,
       exhaustedV4: allocation.exhausted.v4,
       heapBefore,
+      heapRecords,
+      heapAllocations,
       heapAfter: mem.heapUsed,
       rss: mem.rss,
       problems,
@@ -155,7 +164,7 @@ function main(argv: string[]): number {
     console.log('note: run with node --expose-gc for heap figures after a full GC');
   }
   console.log(`node ${process.version}; ${HOSTS_PER_ENTRY} hosts per ServiceEntry, 1 in ${WITH_ADDRESSES_EVERY} with spec.addresses, the rest auto-allocated`);
-  const header = ['entries', 'hosts', 'names', 'parse ms', 'allocate ms', 'build ms', 'alloc+build ms', 'heap MiB (table alive)', 'heap delta MiB', 'RSS MiB', 'v4 exhausted', 'problems'];
+  const header = ['entries', 'hosts', 'names', 'parse ms', 'allocate ms', 'build ms', 'alloc+build ms', 'heap MiB (table alive)', 'records MiB', 'allocations MiB', 'table MiB', 'RSS MiB', 'v4 exhausted', 'problems'];
   const rows: string[][] = [];
   for (const n of sizes) {
     const r = measure(n, keep);
@@ -168,7 +177,9 @@ function main(argv: string[]): number {
       ms(r.buildMs),
       ms(r.allocateMs + r.buildMs),
       mib(r.heapAfter),
-      mib(r.heapAfter - r.heapBefore),
+      mib(r.heapRecords - r.heapBefore),
+      mib(r.heapAllocations - r.heapRecords),
+      mib(r.heapAfter - r.heapAllocations),
       mib(r.rss),
       String(r.exhaustedV4),
       String(r.problems),
