@@ -1,6 +1,8 @@
+import http from 'node:http';
 import { formatProblem } from './problem';
 import { InputStore, buildTableFromSnapshot } from './inputs';
-import { tableRows, formatTableText } from './nametable';
+import { tableRows, formatTableText, explainName } from './nametable';
+import { parseHostPort } from './system/metrics/server';
 import { loadVipState } from './registry/allocatorState';
 import { VERSION } from './version';
 
@@ -82,6 +84,107 @@ async function commandTable(args: CliArgs, out: Out, err: Out): Promise<number> 
   return 0;
 }
 
+async function commandExplain(args: CliArgs, out: Out, err: Out): Promise<number> {
+  const [name, type] = args.positional;
+  if (name === undefined) {
+    err('meshdns explain: give a NAME (and optionally a TYPE: A, AAAA, PTR, SRV, …)');
+    return 2;
+  }
+  const store = new InputStore({ settingsFile: args.config });
+  const snapshot = await store.load();
+  const state = await loadVipState(snapshot.settings.stateDir);
+  const build = buildTableFromSnapshot(snapshot, state.allocations);
+  for (const line of explainName(build.table, name, type ?? 'A')) out(line);
+  const errors = snapshot.problems.filter((p) => p.severity !== 'warning').length;
+  if (errors > 0) err(`note: ${errors} input problem(s); run \`meshdns check\` to see them`);
+  return 0;
+}
+
+/** A small GET (node:http: Node 18's fetch still prints an experimental warning). */
+function httpGet(url: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (data += c));
+      res.on('end', () => resolve(data));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+function formatDuration(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  return d > 0 ? `${d}d${h}h` : h > 0 ? `${h}h${m}m` : `${m}m${seconds % 60}s`;
+}
+
+/** `meshdns status`: what the running service says about itself (its /status endpoint). */
+async function commandStatus(args: CliArgs, out: Out, err: Out): Promise<number> {
+  const store = new InputStore({ settingsFile: args.config });
+  const snapshot = await store.load();
+  const address = snapshot.settings.metrics;
+  if (address === '' || parseHostPort(address) === undefined) {
+    err('meshdns status: the metrics endpoint is off (`metrics: ""`); status is read from it');
+    return 1;
+  }
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(await httpGet(`http://${address}/status`, 2000)) as Record<string, unknown>;
+  } catch (e) {
+    err(`meshdns status: no running meshdns answers on ${address} (${(e as Error).message}); is the service started? (systemctl status meshdns)`);
+    return 3;
+  }
+  if (args.json) {
+    out(JSON.stringify(body, null, 2));
+    return 0;
+  }
+  const s = body as {
+    version: string; pid: number; uptimeSeconds: number; listen: string[];
+    resolvConf: { state: string; externalRewrites: number; path?: string }; upstreams: string[];
+    table: { names: number; sources: Record<string, number> };
+    lastReload: { at: string; ms: number; added: number; removed: number; changed: number; errors: string[] } | null;
+    cache: { hits: number; misses: number; entries: number; hitRate: number } | null;
+    topFailingUpstream: { upstream: string; failures: number; timeouts: number; requests: number } | null;
+  };
+  out(`meshdns ${s.version} (pid ${s.pid}), up ${formatDuration(s.uptimeSeconds)}`);
+  out(`  listening:   ${s.listen.join(', ')}`);
+  out(`  resolv.conf: ${s.resolvConf.state}${s.resolvConf.path ? ` (${s.resolvConf.path})` : ''}${s.resolvConf.externalRewrites > 0 ? `, rewritten by others ${s.resolvConf.externalRewrites}x` : ''}`);
+  out(`  upstreams:   ${s.upstreams.length > 0 ? s.upstreams.join(', ') : 'none (names outside the mesh get SERVFAIL)'}`);
+  out(`  table:       ${s.table.names} names from ${Object.entries(s.table.sources).map(([k, v]) => `${v} ${k}`).join(', ')}`);
+  if (s.lastReload !== null) {
+    out(`  last reload: ${s.lastReload.at} in ${s.lastReload.ms} ms (+${s.lastReload.added} -${s.lastReload.removed} ~${s.lastReload.changed}), ${s.lastReload.errors.length} error(s)`);
+    for (const e of s.lastReload.errors.slice(0, 10)) out(`    ${e}`);
+  }
+  if (s.cache !== null) out(`  cache:       ${s.cache.entries} entries, hit rate ${(s.cache.hitRate * 100).toFixed(1)}% (${s.cache.hits}/${s.cache.hits + s.cache.misses})`);
+  out(`  failing:     ${s.topFailingUpstream === null ? 'no upstream failures' : `${s.topFailingUpstream.upstream}: ${s.topFailingUpstream.failures} failures (${s.topFailingUpstream.timeouts} timeouts) of ${s.topFailingUpstream.requests}`}`);
+  return 0;
+}
+
+/**
+ * `meshdns restore-resolv-conf` (the unit's ExecStopPost): put the original resolv.conf back
+ * from the state dir when a capture marker is there (the same code as the start-up recovery).
+ */
+async function commandRestoreResolvConf(args: CliArgs, out: Out, err: Out): Promise<number> {
+  const { ResolvConfManager } = await import('./system/resolvconf/manager');
+  const snapshot = await new InputStore({ settingsFile: args.config }).load();
+  const { path } = snapshot.settings.resolvConf;
+  const { stateDir } = snapshot.settings;
+  const manager = new ResolvConfManager({ path, stateDir });
+  try {
+    const result = await manager.recoverAtStart();
+    if (result === 'nothing') out(`nothing to restore: no capture marker in ${stateDir}`);
+    else if (result === 'restored') out(`restored the original resolv.conf (saved state in ${stateDir} removed)`);
+    else out(`resolv.conf was replaced since meshdns captured it: kept the current file, removed the stale saved state from ${stateDir}`);
+    return 0;
+  } catch (e) {
+    err(`meshdns: cannot restore resolv.conf: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
 /** Entry point; returns the process exit code. */
 export async function main(argv: readonly string[], out: Out = (l) => console.log(l), err: Out = (l) => console.error(l)): Promise<number> {
   let args: CliArgs;
@@ -105,6 +208,12 @@ export async function main(argv: readonly string[], out: Out = (l) => console.lo
       return commandCheck(args, out, err);
     case 'table':
       return commandTable(args, out, err);
+    case 'explain':
+      return commandExplain(args, out, err);
+    case 'status':
+      return commandStatus(args, out, err);
+    case 'restore-resolv-conf':
+      return commandRestoreResolvConf(args, out, err);
     case 'run': {
       // Loaded lazily: the other commands need no sockets, pino or chokidar.
       const { runService } = await import('./service');

@@ -7,6 +7,8 @@ import type { Allocations } from './registry/allocator';
 import { loadVipState, saveVipState, serializeVipState } from './registry/allocatorState';
 import type { Upstream } from './config/types';
 import { chooseUpstreams, parseResolvConf, RESOLVED_UPLINKS_FILE, type ResolvConf } from './system/resolvconf';
+import { ResolvConfManager } from './system/resolvconf/manager';
+import { shouldManageResolvConf } from './config/effective';
 import { createPipeline } from './dns/pipeline';
 import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
@@ -17,6 +19,8 @@ import type { Handler } from './dns/types';
 import { precomputeAnswers } from './dns/wire';
 import { VERSION } from './version';
 import { InputWatcher, type WatchTarget } from './system/watcher';
+import { MeshDnsMetrics, startMetricsServer, type MetricsServer } from './system/metrics';
+import type { QueryOutcome } from './dns/pipeline';
 
 export interface ServiceOptions {
   settingsFile: string;
@@ -80,12 +84,116 @@ export class MeshDnsService {
   /** Settings as bound at start: what cannot change without a restart is compared to these. */
   private startSettings: Snapshot['settings'] | undefined;
   readonly startedAt = Date.now();
+  readonly metrics: MeshDnsMetrics;
+  private metricsServer: MetricsServer | undefined;
+  private reloadCount = 0;
+  private reloadErrorCount = 0;
+  private lastReloadErrorFile: string | undefined;
+  /** Per-query debug logs are checked with this flag, not by asking pino on every query. */
+  private debugQueries = false;
   lastReload: { at: number; summary: ReloadSummary } | undefined;
+  // resolv.conf capture (DESIGN §4): see the "resolv.conf capture" methods below.
+  private resolvConfManager: ResolvConfManager | undefined;
+  private captureStatus: 'captured' | 'not-managed' | 'restored' | 'error' = 'not-managed';
+  private captureError: string | undefined;
+  private externalRewrites = 0;
 
   constructor(private readonly options: ServiceOptions) {
     this.log = options.logger ?? pino({ level: 'info', base: { service: 'meshdns' } });
     this.store = new InputStore({ settingsFile: options.settingsFile });
+    this.metrics = new MeshDnsMetrics({
+      tableNames: () => this.tableValue?.size ?? 0,
+      tableSources: () => this.tableSources(),
+      cache: () => this.cache?.stats(),
+      reloads: () => ({
+        total: this.reloadCount,
+        errors: this.reloadErrorCount,
+        lastErrorFile: this.lastReloadErrorFile,
+        lastReloadSeconds: this.lastReload === undefined ? undefined : this.lastReload.at / 1000,
+      }),
+      resolvConf: () => this.captureState(),
+    });
   }
+
+  /** resolv.conf capture state for metrics, readiness and status. */
+  captureState(): { state: 'captured' | 'not-managed' | 'restored' | 'error'; externalRewrites: number; error?: string } {
+    return { state: this.captureStatus, externalRewrites: this.externalRewrites, ...(this.captureError === undefined ? {} : { error: this.captureError }) };
+  }
+
+  private tableSources(): Record<string, number> {
+    const out: Record<string, number> = { Service: 0, ServiceEntry: 0, hosts: 0 };
+    for (const slot of this.snapshot?.registry.values() ?? []) {
+      for (const r of slot.value?.records ?? []) out[r.kind]++;
+    }
+    for (const slot of this.snapshot?.hosts.values() ?? []) out.hosts += slot.value?.length ?? 0;
+    return out;
+  }
+
+  private observeQuery(o: QueryOutcome): void {
+    this.metrics.observeQuery(o);
+    if (this.debugQueries) {
+      this.log.debug(
+        { name: o.query?.name, type: o.query?.type, transport: o.transport, by: o.answeredBy, rcode: o.reply === null ? 'dropped' : o.reply[3] & 15 },
+        'query',
+      );
+    }
+  }
+
+  /** SIGUSR2: switch between the configured level and debug (per-query lines) at runtime. */
+  toggleDebug(): void {
+    const configured = this.snapshot?.settings.log.level ?? 'info';
+    this.log.level = this.log.level === 'debug' ? (configured === 'debug' ? 'info' : configured) : 'debug';
+    this.debugQueries = this.log.level === 'debug' || this.log.level === 'trace';
+    this.log.info({ level: this.log.level }, 'log level changed (SIGUSR2)');
+  }
+
+  /** Alive: the event loop runs (this is answered from it). */
+  isAlive(): boolean {
+    return true;
+  }
+
+  /** Ready: listeners bound and, when capture is on, resolv.conf captured. */
+  readiness(): { ready: boolean; reason: string } {
+    if (this.server === undefined) return { ready: false, reason: 'not serving yet' };
+    const capture = this.captureState().state;
+    const wanted = this.snapshot !== undefined && this.snapshot.settings.resolvConf.manage !== 'false' && this.snapshot.effective.dnsCapture;
+    if (wanted && capture !== 'captured') return { ready: false, reason: `serving, but resolv.conf is ${capture}` };
+    return { ready: true, reason: `ready: serving${capture === 'captured' ? ', resolv.conf captured' : ''}` };
+  }
+
+  /** The summary `meshdns status` prints (served as JSON on /status). */
+  status(): Record<string, unknown> {
+    const fwd = this.forward?.stats();
+    const cache = this.cache?.stats();
+    const lookups = cache === undefined ? 0 : cache.hits + cache.misses;
+    const failing = (fwd?.upstreams ?? []).filter((u) => u.failures > 0).sort((a, b) => b.failures - a.failures)[0];
+    const last = this.lastReload;
+    return {
+      version: VERSION,
+      pid: process.pid,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      listen: this.listenAddresses.map(formatListenAddress),
+      resolvConf: { ...this.captureState(), path: this.snapshot?.settings.resolvConf.path },
+      upstreams: this.upstreamList.map((u) => (u.family === 6 ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`)),
+      table: { names: this.tableValue?.size ?? 0, sources: this.tableSources() },
+      lastReload:
+        last === undefined
+          ? null
+          : {
+              at: new Date(last.at).toISOString(),
+              ms: Math.round(last.summary.ms * 10) / 10,
+              added: last.summary.added,
+              removed: last.summary.removed,
+              changed: last.summary.changed,
+              errors: last.summary.problems.filter((p) => p.severity !== 'warning').map((p) => formatProblem(p)),
+            },
+      reloads: { total: this.reloadCount, withErrors: this.reloadErrorCount },
+      cache: cache === undefined ? null : { ...cache, hitRate: lookups === 0 ? 0 : cache.hits / lookups },
+      forward: fwd === undefined ? null : { inFlight: fwd.inFlight, rejected: fwd.rejected, exhausted: fwd.exhausted, upstreams: fwd.upstreams },
+      topFailingUpstream: failing === undefined ? null : { upstream: failing.upstream, failures: failing.failures, timeouts: failing.timeouts, requests: failing.requests },
+    };
+  }
+
 
   get table(): NameTable | undefined {
     return this.tableValue;
@@ -99,13 +207,21 @@ export class MeshDnsService {
     return this.server?.addresses ?? [];
   }
 
+  /** Where /metrics, /healthz, /readyz and /status are served, once started ("" when off). */
+  get metricsAddress(): string {
+    return this.metricsServer?.address ?? '';
+  }
+
   get currentSnapshot(): Snapshot | undefined {
     return this.snapshot;
   }
 
   /** Read the inputs, bind the listeners, serve. Throws (naming the address) if a bind fails. */
   async start(): Promise<void> {
-    const state = await loadVipState((await this.store.load()).settings.stateDir);
+    const first = await this.store.load();
+    // After a crash the saved original goes back before anything reads resolv.conf.
+    await this.recoverResolvConf(first);
+    const state = await loadVipState(first.settings.stateDir);
     this.allocations = state.allocations;
     this.savedAllocations = serializeVipState(state.allocations);
     for (const p of state.problems) this.log.warn({ file: p.file, field: p.field }, formatProblem(p));
@@ -120,6 +236,7 @@ export class MeshDnsService {
       timeoutMs: this.forwardTimeoutMs(snap),
       attempts: this.forwardAttempts(snap),
       parallel: snap.settings.forward.parallel,
+      onUpstreamResult: (upstream, outcome, seconds) => this.metrics.observeUpstream(upstream, outcome, seconds),
     });
     const handlers: Handler[] = [
       createGuardHandler(),
@@ -127,11 +244,24 @@ export class MeshDnsService {
     ];
     if (snap.settings.cache.maxEntries > 0) handlers.push(createCacheHandler(this.cache));
     handlers.push(this.forward);
-    const pipeline = createPipeline(handlers);
+    this.debugQueries = this.log.isLevelEnabled('debug');
+    const pipeline = createPipeline(handlers, (o) => this.observeQuery(o));
     this.server = await startDnsServer(snap.settings.listen, pipeline, undefined, {
       onHandlerError: (err) => this.log.error({ err }, 'query handler failed; query dropped'),
     });
     this.startSettings = snap.settings;
+    // Capture only once the listeners answer and the first table is loaded (DESIGN §4, §5).
+    await this.syncResolvConfCapture(snap);
+    if (snap.settings.metrics !== '') {
+      const started = await startMetricsServer(snap.settings.metrics, this.metrics, {
+        alive: () => this.isAlive(),
+        ready: () => this.readiness(),
+        status: () => this.status(),
+      });
+      // The metrics endpoint must never cost DNS service: a bind failure is only a warning.
+      if (started instanceof Error) this.log.warn(`${started.message}; serving DNS without metrics`);
+      else this.metricsServer = started;
+    }
     if (this.options.watch !== false) await this.startWatching();
     this.log.info(
       {
@@ -188,7 +318,7 @@ export class MeshDnsService {
     const started = process.hrtime.bigint();
     const force = this.reloadForce;
     this.reloadForce = false;
-    const snap = await this.store.load({ force });
+    const snap = this.withCapturedOriginal(await this.store.load({ force }));
     const build = buildTableFromSnapshot(snap, this.allocations);
     // Precompute answer bytes off the query path, before the swap.
     for (const info of build.table.entries()) precomputeAnswers(info, snap.settings.ttl);
@@ -215,6 +345,10 @@ export class MeshDnsService {
     this.allocations = build.allocations;
 
     const problems = [...snap.problems, ...build.problems];
+    this.reloadCount++;
+    const firstError = problems.find((p) => p.severity !== 'warning');
+    if (firstError !== undefined) this.reloadErrorCount++;
+    this.lastReloadErrorFile = firstError?.file;
     const serialized = serializeVipState(build.allocations);
     if (serialized !== this.savedAllocations) {
       try {
@@ -238,6 +372,8 @@ export class MeshDnsService {
     this.reportedProblems = current;
     for (const note of choice.notes) this.log.info(note);
     this.log.info({ reason, names: summary.names, added, removed, changed, errors: problems.length, ms: Math.round(ms * 10) / 10 }, 'table loaded');
+    // Capture switched on or off in the mesh config / settings (the start reload captures in start()).
+    if (this.server !== undefined) await this.syncResolvConfCapture(snap);
     if (this.watcher !== undefined) await this.watcher.setTargets(this.watchTargets(snap));
     return summary;
   }
@@ -285,14 +421,98 @@ export class MeshDnsService {
     await this.watcher.setTargets(this.watchTargets(this.snapshot!));
   }
 
-  /** resolv.conf changed on disk: re-read search domains and upstreams (and the table with them). */
+  /**
+   * resolv.conf changed on disk: when captured, a rewrite by someone else becomes the new
+   * original (and ours is written again); then search domains and upstreams are re-read.
+   */
   async onResolvConfChanged(): Promise<void> {
+    const manager = this.resolvConfManager;
+    if (manager !== undefined && manager.captured) {
+      try {
+        const result = await manager.handleChange();
+        if (result === 'ours') return;
+        if (result === 'adopted') this.externalRewrites++;
+      } catch (err) {
+        this.setCaptureError(err, 'resolv.conf changed, but meshdns could not take it over again');
+      }
+    }
     await this.reload('resolv.conf changed');
+  }
+
+  // ---- resolv.conf capture (DESIGN §4) ----
+
+  private managerFor(snap: Snapshot): ResolvConfManager {
+    const { path } = snap.settings.resolvConf;
+    const { stateDir } = snap.settings;
+    const current = this.resolvConfManager;
+    // While captured, the manager keeps the path it took over until it has put the original back.
+    if (current !== undefined && (current.captured || (current.path === path && current.stateDir === stateDir))) return current;
+    this.resolvConfManager = new ResolvConfManager({ path, stateDir, log: this.log });
+    return this.resolvConfManager;
+  }
+
+  /** A capture marker left by a crashed run: put the original back first (or keep a newer file). */
+  private async recoverResolvConf(snap: Snapshot): Promise<void> {
+    try {
+      await this.managerFor(snap).recoverAtStart();
+    } catch (err) {
+      this.setCaptureError(err, 'cannot recover resolv.conf from the previous run');
+    }
+  }
+
+  /** While captured, upstreams and search domains come from the saved original, never from our own file. */
+  private withCapturedOriginal(snap: Snapshot): Snapshot {
+    const manager = this.resolvConfManager;
+    if (manager === undefined || !manager.captured) return snap;
+    return { ...snap, resolvConf: manager.original() };
+  }
+
+  /** Capture or restore so that the file follows shouldManageResolvConf (resolvConf.manage / ISTIO_META_DNS_CAPTURE). */
+  private async syncResolvConfCapture(snap: Snapshot): Promise<void> {
+    const want = shouldManageResolvConf(snap.effective);
+    const manager = this.managerFor(snap);
+    if (want && !manager.captured) {
+      try {
+        await manager.capture(this.server?.addresses[0] ?? snap.settings.listen[0]);
+        this.captureStatus = 'captured';
+        this.captureError = undefined;
+      } catch (err) {
+        this.setCaptureError(err, 'resolv.conf not captured; serving without it');
+      }
+      // No reload needed: this snapshot read the file just before capture, i.e. the original.
+    } else if (!want && manager.captured) {
+      await this.restoreResolvConf('capture switched off');
+    }
+  }
+
+  private async restoreResolvConf(reason: string): Promise<void> {
+    const manager = this.resolvConfManager;
+    if (manager === undefined || !manager.captured) return;
+    try {
+      const result = await manager.restore();
+      this.captureStatus = 'restored';
+      this.captureError = undefined;
+      this.log.info({ reason, result }, 'resolv.conf released');
+    } catch (err) {
+      this.setCaptureError(err, 'cannot put the original resolv.conf back; run "meshdns restore-resolv-conf"');
+    }
+  }
+
+  private setCaptureError(err: unknown, what: string): void {
+    const message = (err as Error).message;
+    this.captureStatus = 'error';
+    // Logged once per distinct error, not at every reload that retries.
+    if (this.captureError !== message) this.log.error({ err }, `${what}: ${message}`);
+    this.captureError = message;
   }
 
   async stop(): Promise<void> {
     await this.watcher?.close();
     this.watcher = undefined;
+    // The original goes back while we still answer: no moment where resolv.conf points at nothing.
+    await this.restoreResolvConf('stopping');
+    await this.metricsServer?.close();
+    this.metricsServer = undefined;
     await this.server?.close();
     await this.forward?.close();
     this.server = undefined;
@@ -325,6 +545,7 @@ export async function runService(settingsFile: string): Promise<number> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGUSR2', () => service.toggleDebug());
     process.on('SIGHUP', () => {
       void service.reload('SIGHUP', { force: true });
     });

@@ -2,8 +2,20 @@ import type { Handler, Next, Query, Reply } from './types';
 import { errorReply, fitToClient, parseQuery } from './wire';
 import { Rcode } from './wire/constants';
 
-/** Called for every query with how it ended, for metrics and debug logs (must be cheap). */
-export type QueryObserver = (query: Query | null, reply: Reply, outcome: 'answered' | 'dropped' | 'rejected') => void;
+/**
+ * How one query ended, for metrics and debug logs. `answeredBy` is the name of the last handler
+ * the query reached (the one that produced the reply), or `parse` when the packet never made it
+ * to the chain (dropped, FORMERR, NOTIMP) — `query` is null then.
+ */
+export interface QueryOutcome {
+  query: Query | null;
+  transport: 'udp' | 'tcp';
+  reply: Reply;
+  answeredBy: string;
+}
+
+/** Called once per received packet; must be cheap (it runs on the hot path). */
+export type QueryObserver = (outcome: QueryOutcome) => void;
 
 /**
  * The query path (DESIGN §3): parse → handlers in order → respond (fit to the client's limit).
@@ -11,39 +23,41 @@ export type QueryObserver = (query: Query | null, reply: Reply, outcome: 'answer
  * promise; only a handler that calls `next` or waits on the network makes one.
  */
 export function createPipeline(handlers: readonly Handler[], observe?: QueryObserver): (packet: Buffer, transport: 'udp' | 'tcp') => Reply | Promise<Reply> {
-  const run = (query: Query, index: number): Reply | Promise<Reply> => {
+  const run = (query: Query, index: number, reached: { name: string }): Reply | Promise<Reply> => {
     const handler = handlers[index];
     if (handler === undefined) return errorReply(query, Rcode.SERVFAIL);
-    const next: Next = () => Promise.resolve(run(query, index + 1));
+    reached.name = handler.name;
+    const next: Next = () => Promise.resolve(run(query, index + 1, reached));
     return handler.handle(query, next);
   };
 
-  const respond = (query: Query, reply: Reply): Reply => {
+  const respond = (query: Query, transport: 'udp' | 'tcp', reply: Reply, answeredBy: string): Reply => {
     const out = reply === null ? null : fitToClient(reply, query);
-    observe?.(query, out, out === null ? 'dropped' : 'answered');
+    if (observe !== undefined) observe({ query, transport, reply: out, answeredBy });
     return out;
   };
 
   return (packet, transport) => {
     const parsed = parseQuery(packet, transport);
     if (!parsed.ok) {
-      observe?.(null, parsed.reply, parsed.reply === null ? 'dropped' : 'rejected');
+      if (observe !== undefined) observe({ query: null, transport, reply: parsed.reply, answeredBy: 'parse' });
       return parsed.reply;
     }
     const query = parsed.query;
+    const reached = { name: 'none' };
     let result: Reply | Promise<Reply>;
     try {
-      result = run(query, 0);
+      result = run(query, 0, reached);
     } catch {
       // A handler bug must cost one answer, not the server: SERVFAIL and keep going.
-      return respond(query, errorReply(query, Rcode.SERVFAIL));
+      return respond(query, transport, errorReply(query, Rcode.SERVFAIL), 'error');
     }
     if (result instanceof Promise) {
       return result.then(
-        (reply) => respond(query, reply),
-        () => respond(query, errorReply(query, Rcode.SERVFAIL)),
+        (reply) => respond(query, transport, reply, reached.name),
+        () => respond(query, transport, errorReply(query, Rcode.SERVFAIL), 'error'),
       );
     }
-    return respond(query, result);
+    return respond(query, transport, result, reached.name);
   };
 }

@@ -4,3 +4,4 @@ export type { TableInputs } from './build';
 export { reversePointerName } from './reverse';
 export { tableRows, formatTableText } from './rows';
 export type { TableRow } from './rows';
+export { explainName } from './explain';

@@ -45,7 +45,7 @@ export async function startHarness(inputs: HarnessInputs): Promise<Harness> {
       'registry: [./registry.d]',
       'resolvConf: {path: ./resolv.conf, manage: "false"}',
       'stateDir: ./state',
-      'metrics: ""',
+      ...(inputs.settings?.includes('metrics:') ? [] : ['metrics: ""']),
       inputs.settings ?? '',
     ].join('\n') + '\n',
   );
