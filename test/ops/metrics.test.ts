@@ -105,7 +105,7 @@ test('meshdns status prints a summary of the running service', async () => {
   h.write('status.yaml', `metrics: "${h.service.metricsAddress}"\nresolvConf: {path: ./resolv.conf, manage: "false"}\nregistry: [./registry.d]\nstateDir: ./state\n`);
   const code = await main(['status', '--config', join(h.dir, 'status.yaml')], (l) => out.push(l), (l) => err.push(l));
   assert.is(code, 0, err.join('\n'));
-  const text = out.join('\n');
+  const text = out.join("\n");
   assert.match(text, /^meshdns \d+\.\d+\.\d+ \(pid \d+\), up /);
   assert.match(text, /resolv.conf: not-managed/);
   assert.match(text, new RegExp(`upstreams:   127.0.0.1:${deadPort}, 127.0.0.1:${upstream.port}`));
