@@ -166,7 +166,9 @@ export class MeshDnsService {
     const fwd = this.forward?.stats();
     const cache = this.cache?.stats();
     const lookups = cache === undefined ? 0 : cache.hits + cache.misses;
-    const failing = (fwd?.upstreams ?? []).filter((u) => u.failures > 0).sort((a, b) => b.failures - a.failures)[0];
+    // A try fails by error/SERVFAIL/REFUSED (failures) or by silence (timeouts): both count.
+    const failed = (u: { failures: number; timeouts: number }): number => u.failures + u.timeouts;
+    const failing = (fwd?.upstreams ?? []).filter((u) => failed(u) > 0).sort((a, b) => failed(b) - failed(a))[0];
     const last = this.lastReload;
     return {
       version: VERSION,
@@ -190,7 +192,7 @@ export class MeshDnsService {
       reloads: { total: this.reloadCount, withErrors: this.reloadErrorCount },
       cache: cache === undefined ? null : { ...cache, hitRate: lookups === 0 ? 0 : cache.hits / lookups },
       forward: fwd === undefined ? null : { inFlight: fwd.inFlight, rejected: fwd.rejected, exhausted: fwd.exhausted, upstreams: fwd.upstreams },
-      topFailingUpstream: failing === undefined ? null : { upstream: failing.upstream, failures: failing.failures, timeouts: failing.timeouts, requests: failing.requests },
+      topFailingUpstream: failing === undefined ? null : { upstream: failing.upstream, failures: failed(failing), timeouts: failing.timeouts, requests: failing.requests },
     };
   }
 
