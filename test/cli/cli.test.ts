@@ -25,7 +25,7 @@ function demoCopy(): string {
   rmSync(join(dir, '.state'), { recursive: true, force: true });
   // The demo reads the host's resolv.conf for upstreams; tests use their own.
   writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\nsearch vm-ns.svc.cluster.local svc.cluster.local\n');
-  writeFileSync(join(dir, 'meshdns.yaml'), require('node:fs').readFileSync(join(dir, 'meshdns.yaml'), 'utf8').replace('/etc/resolv.conf', './resolv.conf'));
+  writeFileSync(join(dir, 'meshdns.yaml'), require('node:fs').readFileSync(join(dir, 'meshdns.yaml'), 'utf8').replace(/\/etc\/resolv\.conf/g, './resolv.conf'));
   return dir;
 }
 
