@@ -9,12 +9,12 @@
  * Exits non-zero only when the run is broken (a server or dnsperf failed), never because a
  * figure is poor.
  *
- * Options: --quick (2 s runs, for trying the harness), --profile (only: meshdns under local
+ * Options: --quick (2 s runs, for trying the harness), --repeat N (N rounds, medians), --profile (only: meshdns under local
  * load with `node --cpu-prof`, then the top self-time functions).
  * Env: BENCH_MAX_SECONDS (default 8), BENCH_FIXED_SECONDS (default 5).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -34,6 +34,13 @@ const UNBOUND = process.env.UNBOUND ?? '/usr/sbin/unbound';
 const quick = process.argv.includes('--quick');
 const MAX_SECONDS = quick ? 2 : Number(process.env.BENCH_MAX_SECONDS ?? 8);
 const FIXED_SECONDS = quick ? 2 : Number(process.env.BENCH_FIXED_SECONDS ?? 5);
+const repeatArg = process.argv.indexOf('--repeat');
+const REPEAT = repeatArg >= 0 ? Math.max(1, Number(process.argv[repeatArg + 1]) || 1) : 1;
+
+/** Other work on the machine skews every figure: printed with the results. */
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
 
 type ServerKind = 'meshdns' | 'dnsmasq';
 
@@ -150,8 +157,36 @@ function toMeasurement(r: PerfResult, cpu: number, rssMiB: number): Measurement 
 }
 
 type Results = Record<string, Partial<Record<ServerKind, Measurement>>>;
+/** Every repetition's measurements, before the medians are taken. */
+type Samples = Record<string, Partial<Record<ServerKind, Measurement[]>>>;
 
-async function runPhase(ctx: Context, kind: ServerKind, phase: Scenario['phase'], results: Results, peaks: Record<string, number>): Promise<void> {
+/** Field by field median over repetitions (the notes: differences under ~15% are noise here). */
+function medians(samples: Samples): Results {
+  const out: Results = {};
+  for (const [id, byKind] of Object.entries(samples)) {
+    out[id] = {};
+    for (const kind of ['meshdns', 'dnsmasq'] as const) {
+      const ms = byKind[kind];
+      if (!ms || ms.length === 0) continue;
+      const pick = (f: (m: Measurement) => number | undefined): number | undefined => {
+        const xs = ms.map(f).filter((x): x is number => x !== undefined && Number.isFinite(x));
+        return xs.length === 0 ? undefined : median(xs);
+      };
+      out[id][kind] = {
+        qps: pick((m) => m.qps) ?? 0,
+        lossPct: pick((m) => m.lossPct) ?? 0,
+        notNoerrorPct: pick((m) => m.notNoerrorPct) ?? 0,
+        p50Us: pick((m) => m.p50Us),
+        p99Us: pick((m) => m.p99Us),
+        cpuPer100k: pick((m) => m.cpuPer100k) ?? NaN,
+        rssMiB: pick((m) => m.rssMiB) ?? NaN,
+      };
+    }
+  }
+  return out;
+}
+
+async function runPhase(ctx: Context, kind: ServerKind, phase: Scenario['phase'], samples: Samples, peaks: Record<string, number>): Promise<void> {
   const cacheOn = phase === 'cached';
   const name = `${kind}-${phase}`;
   const t0 = performance.now();
@@ -167,10 +202,10 @@ async function runPhase(ctx: Context, kind: ServerKind, phase: Scenario['phase']
     }
     for (const s of SCENARIOS.filter((x) => x.phase === phase)) {
       const m = await measure(server, s, ctx.fixtures);
-      (results[s.id] ??= {})[kind] = m;
+      ((samples[s.id] ??= {})[kind] ??= []).push(m);
       process.stderr.write(`  ${kind} ${s.title}: ${m.qps.toFixed(0)} QPS, loss ${m.lossPct.toFixed(2)}%, p50/p99 ${m.p50Us ?? '-'}/${m.p99Us ?? '-'} µs, ${m.cpuPer100k.toFixed(2)} CPU s/100k\n`);
     }
-    peaks[name] = memory(server.proc.pid).hwmMiB;
+    peaks[name] = Math.max(peaks[name] ?? 0, memory(server.proc.pid).hwmMiB);
   } finally {
     await stopProcess(server.proc);
   }
@@ -269,14 +304,19 @@ async function startUpstream(ctx: Context): Promise<Proc> {
 
 async function benchmark(ctx: Context): Promise<void> {
   await startUpstream(ctx);
-  const results: Results = {};
+  const samples: Samples = {};
   const peaks: Record<string, number> = {};
   const started = performance.now();
-  // Alternate the servers so that slow drift of the machine hits both alike.
-  await runPhase(ctx, 'meshdns', 'cached', results, peaks);
-  await runPhase(ctx, 'dnsmasq', 'cached', results, peaks);
-  await runPhase(ctx, 'meshdns', 'uncached', results, peaks);
-  await runPhase(ctx, 'dnsmasq', 'uncached', results, peaks);
+  const loadBefore = loadAverage();
+  for (let round = 1; round <= REPEAT; round++) {
+    if (REPEAT > 1) process.stderr.write(`round ${round} of ${REPEAT}\n`);
+    // Alternate the servers so that slow drift of the machine hits both alike.
+    await runPhase(ctx, 'meshdns', 'cached', samples, peaks);
+    await runPhase(ctx, 'dnsmasq', 'cached', samples, peaks);
+    await runPhase(ctx, 'meshdns', 'uncached', samples, peaks);
+    await runPhase(ctx, 'dnsmasq', 'uncached', samples, peaks);
+  }
+  const results = medians(samples);
   const starts = await startToServing(ctx, 5);
   const bare = median([nodeBareStartMs(), nodeBareStartMs(), nodeBareStartMs()]);
 
@@ -284,7 +324,7 @@ async function benchmark(ctx: Context): Promise<void> {
   const lines = [
     '',
     `meshdns vs dnsmasq, ${new Date().toISOString()}, node ${process.version}, dnsperf -c 4 -q 300, 1,000 local names (10% AAAA), upstream unbound`,
-    'm/d = meshdns / dnsmasq; QPS counts NOERROR answers only; p50/p99 from dnsperf -v at a fixed offered rate.',
+    `m/d = meshdns / dnsmasq; ${REPEAT > 1 ? `medians of ${REPEAT} rounds; ` : ''}QPS counts NOERROR answers only; p50/p99 from dnsperf -v at a fixed offered rate; load average before/after: ${loadBefore} / ${loadAverage()}`,
     table,
     '',
     `peak RSS (VmHWM) MiB: ${Object.entries(peaks).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`,
@@ -294,7 +334,7 @@ async function benchmark(ctx: Context): Promise<void> {
   console.log(lines.join('\n'));
   const out = join(ROOT, 'bench', '.build');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'last-run.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, results, peaks, startToServingMs: starts, nodeBareStartMs: bare }, null, 2));
+  writeFileSync(join(out, 'last-run.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, repeat: REPEAT, results, samples, peaks, startToServingMs: starts, nodeBareStartMs: bare }, null, 2));
 }
 
 async function profile(ctx: Context): Promise<void> {
