@@ -14,13 +14,15 @@ import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
 import { createForwardHandler, type ForwardHandler } from './dns/forward';
 import { ResponseCache, createCacheHandler } from './dns/cache';
-import { formatListenAddress, startDnsServer, type RunningServer } from './dns/server';
+import { formatListenAddress, startDnsServer, type PacketHandler, type RunningServer } from './dns/server';
+import { createClientFilter, refuseClient } from './dns/accessControl';
 import type { Handler } from './dns/types';
 import { precomputeAnswers } from './dns/wire';
 import { VERSION } from './version';
 import { InputWatcher, type WatchTarget } from './system/watcher';
 import { MeshDnsMetrics, startMetricsServer, type MetricsServer } from './system/metrics';
 import type { QueryOutcome } from './dns/pipeline';
+import { SystemdNotifier, formatStatus, type StatusSummary } from './system/sdnotify';
 
 export interface ServiceOptions {
   settingsFile: string;
@@ -248,7 +250,16 @@ export class MeshDnsService {
     handlers.push(this.forward);
     this.debugQueries = this.log.isLevelEnabled('debug');
     const pipeline = createPipeline(handlers, (o) => this.observeQuery(o));
-    this.server = await startDnsServer(snap.settings.listen, pipeline, undefined, {
+    // Never an open resolver: a listener beyond loopback needs allowFrom (checked by the settings
+    // parser), and then every packet's source is checked.
+    const exposure = snap.problems.find((p) => p.file === snap.settingsFile && p.field === 'allowFrom');
+    if (exposure !== undefined) throw new Error(formatProblem(exposure));
+    const allowed = createClientFilter(snap.settings.listen, snap.settings.allowFrom);
+    const handle: PacketHandler =
+      allowed === undefined
+        ? pipeline
+        : (packet, transport, remote) => (allowed(remote) ? pipeline(packet, transport) : refuseClient(packet, transport));
+    this.server = await startDnsServer(snap.settings.listen, handle, undefined, {
       onHandlerError: (err) => this.log.error({ err }, 'query handler failed; query dropped'),
     });
     this.startSettings = snap.settings;
@@ -390,6 +401,7 @@ export class MeshDnsService {
     if (!same(started.forward, snap.settings.forward)) differs.push('forward');
     if (!same(started.cache, snap.settings.cache)) differs.push('cache');
     if (started.metrics !== snap.settings.metrics) differs.push('metrics');
+    if (!same(started.allowFrom, snap.settings.allowFrom)) differs.push('allowFrom');
     return differs.map((key) => ({
       file: snap.settingsFile,
       field: key,
@@ -521,35 +533,88 @@ export class MeshDnsService {
   }
 }
 
-/** `meshdns run`: start, then live until SIGTERM/SIGINT; SIGHUP re-reads everything. */
+/** The STATUS= summary for systemd, from what the service reports. */
+function statusSummary(service: MeshDnsService): StatusSummary {
+  const last = service.lastReload;
+  return {
+    names: service.table?.size ?? 0,
+    upstreams: service.upstreams.map((u) => (u.family === 6 ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`)),
+    lastReload:
+      last === undefined
+        ? undefined
+        : {
+            at: new Date(last.at),
+            added: last.summary.added,
+            removed: last.summary.removed,
+            changed: last.summary.changed,
+            errors: last.summary.problems.filter((p) => p.severity !== 'warning').length,
+          },
+  };
+}
+
+/** How often STATUS= is refreshed when a file-watch reload changed it (no-op outside systemd). */
+const STATUS_REFRESH_MS = 5000;
+
+/**
+ * `meshdns run`: start, then live until SIGTERM/SIGINT; SIGHUP re-reads everything.
+ * Under systemd (Type=notify): READY=1 once start() returned (listeners bound, inputs read,
+ * resolv.conf captured), STATUS= one line, WATCHDOG=1 from the event loop, RELOADING=1/READY=1
+ * around a SIGHUP reload, STOPPING=1 on shutdown.
+ */
 export async function runService(settingsFile: string): Promise<number> {
   const service = new MeshDnsService({ settingsFile });
+  const systemd = new SystemdNotifier({ onError: (message) => service.log.warn(message) });
   try {
     await service.start();
   } catch (err) {
     service.log.fatal({ err }, (err as Error).message);
+    await systemd.notify({ status: `failed to start: ${(err as Error).message}` });
     await service.stop().catch(() => undefined);
     return 1;
   }
+  let lastStatus = formatStatus(statusSummary(service));
+  await systemd.notify({ ready: true, status: lastStatus });
+  if (systemd.startWatchdog()) service.log.info({ intervalMs: systemd.watchdogIntervalMs }, 'systemd watchdog pings on');
+  const statusTimer = setInterval(() => {
+    const now = formatStatus(statusSummary(service));
+    if (now === lastStatus) return;
+    lastStatus = now;
+    void systemd.notify({ status: now });
+  }, STATUS_REFRESH_MS);
+  statusTimer.unref();
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
+      clearInterval(statusTimer);
+      systemd.stopWatchdog();
       service.log.info({ signal }, 'stopping');
-      service.stop().then(
-        () => resolve(0),
-        (err) => {
-          service.log.error({ err }, 'error while stopping');
-          resolve(1);
-        },
-      );
+      systemd
+        .notify({ stopping: true, status: `stopping (${signal})` })
+        .then(() => service.stop())
+        .then(
+          () => resolve(0),
+          (err) => {
+            service.log.error({ err }, 'error while stopping');
+            resolve(1);
+          },
+        );
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGUSR2', () => service.toggleDebug());
     process.on('SIGHUP', () => {
-      void service.reload('SIGHUP', { force: true });
+      if (stopping) return;
+      const reloaded = systemd
+        .notify({ reloading: true, monotonicUsec: process.hrtime.bigint() / 1000n, status: 'reloading (SIGHUP)' })
+        .then(() => service.reload('SIGHUP', { force: true }))
+        .catch((err) => service.log.error({ err }, 'reload failed; the previous table stays in use'));
+      // READY=1 ends the reload for systemd whether it worked or not (the old table serves on).
+      void reloaded.then(() => {
+        lastStatus = formatStatus(statusSummary(service));
+        return systemd.notify({ ready: true, status: lastStatus });
+      });
     });
   });
 }
