@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Parsed, Problem } from '../problem';
 import { Check, accept, describeValue, isMap, refuse } from './check';
 import { parseBooleanWord } from './booleanWord';
@@ -22,6 +23,7 @@ export function defaultSettings(): Settings {
     resolvConf: { path: '/etc/resolv.conf', manage: 'auto' },
     stateDir: '/var/lib/meshdns',
     upstreams: [],
+    allowFrom: [],
     forward: { timeoutMs: 2000, attempts: 2, parallel: false },
     cache: { maxEntries: 10000 },
     autoAllocate: true,
@@ -50,6 +52,7 @@ export function parseSettings(text: string, file: string): Parsed<Settings> {
     problems.push(problem(file, undefined, `the settings file must be a map of keys (e.g. "listen:"), got ${describeValue(root)}`));
   } else {
     walkSection(root, '', settings, explicit, problems, file);
+    problems.push(...openResolverProblems(settings, file));
   }
   return { value: { ...settings, explicit }, problems };
 }
@@ -91,6 +94,7 @@ const RULES: readonly Rule[] = [
   rule('resolvConf.manage', readManage, (s, v) => (s.resolvConf.manage = v)),
   rule('stateDir', readPath, (s, v) => (s.stateDir = v)),
   rule('upstreams', (raw, key) => readList(raw, key, readUpstream, { nonEmpty: false, unique: false }), (s, v) => (s.upstreams = v)),
+  rule('allowFrom', (raw, key) => readList(raw, key, readNetwork, { nonEmpty: false, unique: true }), (s, v) => (s.allowFrom = v)),
   rule('forward.timeout', parseDuration, (s, v) => (s.forward.timeoutMs = v)),
   rule('forward.attempts', (raw) => readInteger(raw, 1, 10), (s, v) => (s.forward.attempts = v)),
   rule('forward.parallel', readBoolean, (s, v) => (s.forward.parallel = v)),
@@ -275,6 +279,38 @@ function readMetrics(raw: unknown): Check<string> {
   if (text.value.trim() === '') return accept('');
   const endpoint = parseEndpoint(text.value);
   return endpoint.ok ? endpoint : refuse(`${endpoint.reason} (expected "host:port", or "" to turn metrics off)`);
+}
+
+/** `10.0.0.0/8`, `fd00::/8` or a single IP (a /32 or /128). */
+function readNetwork(raw: unknown): Check<string> {
+  const text = readString(raw);
+  if (!text.ok) return refuse(`expected a network like "10.0.0.0/8" or an IP, got ${describeValue(raw)}`);
+  const [ip, bits, extra] = text.value.trim().split('/');
+  const family = isIP(ip);
+  const max = family === 4 ? 32 : 128;
+  if (family === 0 || extra !== undefined) return refuse(`"${text.value}" is not a network like "10.0.0.0/8" or an IP`);
+  if (bits === undefined) return accept(`${ip}/${max}`);
+  if (!/^\d+$/.test(bits) || Number(bits) > max) return refuse(`"${text.value}": the prefix length must be 0–${max}`);
+  return accept(`${ip}/${Number(bits)}`);
+}
+
+function isLoopback(host: string): boolean {
+  return host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/** A listener beyond loopback without `allowFrom` would make meshdns an open resolver. */
+function openResolverProblems(settings: Settings, file: string): Problem[] {
+  if (settings.allowFrom.length > 0) return [];
+  const exposed = settings.listen.filter((l) => !isLoopback(l.host));
+  if (exposed.length === 0) return [];
+  const where = exposed.map((l) => (l.family === 6 ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`)).join(', ');
+  return [
+    problem(
+      file,
+      'allowFrom',
+      `listen ${where} is not loopback: set allowFrom to the client networks allowed to query (e.g. ["10.0.0.0/8"]), or meshdns would be an open resolver`,
+    ),
+  ];
 }
 
 function readLogLevel(raw: unknown): Check<LogLevel> {

@@ -26,6 +26,11 @@ export interface Settings {
   resolvConf: { path: string; manage: ResolvConfManage };
   stateDir: string;
   upstreams: Upstream[];
+  /**
+   * Client networks allowed to query (CIDRs or IPs). Loopback is always allowed; a listen address
+   * that is not loopback requires this list, so meshdns is never an open resolver by accident.
+   */
+  allowFrom: string[];
   forward: { timeoutMs: number; attempts: number; parallel: boolean };
   cache: { maxEntries: number };
   autoAllocate: boolean;

@@ -4,7 +4,7 @@ import type { ListenAddress } from '../config/types';
 import type { Reply } from './types';
 
 /** What the sockets hand every received message to. */
-export type PacketHandler = (packet: Buffer, transport: 'udp' | 'tcp') => Reply | Promise<Reply>;
+export type PacketHandler = (packet: Buffer, transport: 'udp' | 'tcp', remoteAddress: string) => Reply | Promise<Reply>;
 
 export interface ServerLimits {
   /** A TCP connection with nothing to read or write for this long is closed. */
@@ -66,7 +66,7 @@ function bindUdp(address: ListenAddress, handle: PacketHandler, events: ServerEv
     socket.on('message', (packet, rinfo) => {
       let result: Reply | Promise<Reply>;
       try {
-        result = handle(packet, 'udp');
+        result = handle(packet, 'udp', rinfo.address);
       } catch (err) {
         onError(err);
         return;
@@ -92,6 +92,7 @@ function bindUdp(address: ListenAddress, handle: PacketHandler, events: ServerEv
 /** Handles one TCP client: 2-byte length framing, pipelined queries answered as they complete. */
 function serveTcpConnection(conn: net.Socket, handle: PacketHandler, limits: ServerLimits, events: ServerEvents): void {
   let buffered: Buffer = Buffer.alloc(0);
+  const remote = conn.remoteAddress ?? '';
   let inFlight = 0;
   let closed = false;
   conn.setNoDelay(true);
@@ -131,7 +132,7 @@ function serveTcpConnection(conn: net.Socket, handle: PacketHandler, limits: Ser
       inFlight++;
       let result: Reply | Promise<Reply>;
       try {
-        result = handle(Buffer.from(packet), 'tcp');
+        result = handle(Buffer.from(packet), 'tcp', remote);
       } catch (err) {
         onError(err);
         done();

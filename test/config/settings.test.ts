@@ -78,6 +78,7 @@ test('full fixture: every key read, every key explicit', () => {
     { host: '2001:db8::1', port: 53, family: 6 },
     { host: '2001:db8::2', port: 53, family: 6 },
   ]);
+  assert.equal(s.allowFrom, ['10.0.0.0/8']);
   assert.equal(s.forward, { timeoutMs: 1500, attempts: 3, parallel: true });
   assert.equal(s.cache, { maxEntries: 0 });
   assert.is(s.autoAllocate, false);
