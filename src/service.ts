@@ -16,6 +16,7 @@ import { createForwardHandler, type ForwardHandler } from './dns/forward';
 import { ResponseCache, createCacheHandler } from './dns/cache';
 import { formatListenAddress, startDnsServer, type PacketHandler, type RunningServer } from './dns/server';
 import { createClientFilter, refuseClient } from './dns/accessControl';
+import { createCoalescingHandler } from './dns/coalesceHandler';
 import type { Handler } from './dns/types';
 import { precomputeAnswers } from './dns/wire';
 import { VERSION } from './version';
@@ -77,6 +78,7 @@ export class MeshDnsService {
   private server: RunningServer | undefined;
   private forward: ForwardHandler | undefined;
   private cache: ResponseCache | undefined;
+  private readonly coalesce = createCoalescingHandler();
   private reloading: Promise<ReloadSummary> | undefined;
   private reloadAgain = false;
   private reloadForce = false;
@@ -247,7 +249,7 @@ export class MeshDnsService {
       createMeshHandler({ table: () => this.tableValue, ttl: () => this.ttl }),
     ];
     if (snap.settings.cache.maxEntries > 0) handlers.push(createCacheHandler(this.cache));
-    handlers.push(this.forward);
+    handlers.push(this.coalesce, this.forward);
     this.debugQueries = this.log.isLevelEnabled('debug');
     const pipeline = createPipeline(handlers, (o) => this.observeQuery(o));
     // Never an open resolver: a listener beyond loopback needs allowFrom (checked by the settings
