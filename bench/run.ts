@@ -9,8 +9,10 @@
  * Exits non-zero only when the run is broken (a server or dnsperf failed), never because a
  * figure is poor.
  *
- * Options: --quick (2 s runs, for trying the harness), --repeat N (N rounds, medians), --profile (only: meshdns under local
- * load with `node --cpu-prof`, then the top self-time functions).
+ * Options: --quick (2 s runs, for trying the harness), --repeat N (N rounds, medians),
+ * --profile [uncached] (only: meshdns under local-answer load, or forwarding without a cache, with
+ * `node --cpu-prof`; prints the top self-time functions; the profile stays in bench/.build/prof).
+ * `npm run bench -- --repeat 3` passes options through npm.
  * Env: BENCH_MAX_SECONDS (default 8), BENCH_FIXED_SECONDS (default 5).
  */
 import { execFileSync } from 'node:child_process';
@@ -211,6 +213,22 @@ async function runPhase(ctx: Context, kind: ServerKind, phase: Scenario['phase']
   }
 }
 
+/**
+ * Local max QPS of the Node floor (bench/node-floor.ts). Its answers carry no records, so the
+ * readiness probe only waits for the port; the figure is a reference, not a competitor.
+ */
+async function nodeFloor(ctx: Context): Promise<Measurement> {
+  const port = await freePort(SERVER_ADDRESS);
+  const proc = startProcess('node-floor', process.execPath, [join(__dirname, 'node-floor.js'), SERVER_ADDRESS, String(port)]);
+  try {
+    await waitUntilAnswering(proc, SERVER_ADDRESS, port, localName(0), { anyAnswer: true });
+    const s = SCENARIOS[0];
+    return await measure({ proc, port }, s, ctx.fixtures);
+  } finally {
+    await stopProcess(proc);
+  }
+}
+
 /** Spawn → first answered query, on the demo inputs (median of `runs`). */
 async function startToServing(ctx: Context, runs: number): Promise<number[]> {
   const times: number[] = [];
@@ -317,6 +335,7 @@ async function benchmark(ctx: Context): Promise<void> {
     await runPhase(ctx, 'dnsmasq', 'uncached', samples, peaks);
   }
   const results = medians(samples);
+  const floor = await nodeFloor(ctx);
   const starts = await startToServing(ctx, 5);
   const bare = median([nodeBareStartMs(), nodeBareStartMs(), nodeBareStartMs()]);
 
@@ -327,6 +346,7 @@ async function benchmark(ctx: Context): Promise<void> {
     `m/d = meshdns / dnsmasq; ${REPEAT > 1 ? `medians of ${REPEAT} rounds; ` : ''}QPS counts NOERROR answers only; p50/p99 from dnsperf -v at a fixed offered rate; load average before/after: ${loadBefore} / ${loadAverage()}`,
     table,
     '',
+    `Node floor (UDP echo in Node, no DNS work, bench/node-floor.ts), local max: ${floor.qps.toFixed(0)} QPS, ${floor.cpuPer100k.toFixed(2)} CPU s/100k, RSS ${floor.rssMiB.toFixed(0)} MiB`,
     `peak RSS (VmHWM) MiB: ${Object.entries(peaks).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`,
     `meshdns start to serving (demo inputs, spawn → first answer): median ${median(starts).toFixed(0)} ms (runs: ${starts.map((t) => t.toFixed(0)).join(', ')} ms); bare \`node -e 0\`: ${bare.toFixed(0)} ms`,
     `total ${((performance.now() - started) / 1000).toFixed(0)} s`,
@@ -334,18 +354,20 @@ async function benchmark(ctx: Context): Promise<void> {
   console.log(lines.join('\n'));
   const out = join(ROOT, 'bench', '.build');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'last-run.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, repeat: REPEAT, results, samples, peaks, startToServingMs: starts, nodeBareStartMs: bare }, null, 2));
+  writeFileSync(join(out, 'last-run.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, repeat: REPEAT, results, samples, peaks, nodeFloor: floor, startToServingMs: starts, nodeBareStartMs: bare }, null, 2));
 }
 
-async function profile(ctx: Context): Promise<void> {
+/** `--profile` profiles local answers; `--profile uncached` forwarding without a cache. */
+async function profile(ctx: Context, what: 'local' | 'uncached'): Promise<void> {
   await startUpstream(ctx);
   const dir = join(ROOT, 'bench', '.build', 'prof');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const server = await startMeshdns(ctx, 'meshdns-profiled', 10000, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+  const server = await startMeshdns(ctx, 'meshdns-profiled', what === 'local' ? 10000 : 0, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   try {
-    const r = await runDnsperf({ server: SERVER_ADDRESS, port: server.port, queryFile: ctx.fixtures.localQueries, seconds: MAX_SECONDS });
-    console.log(`profiled meshdns: local answers ${r.qps.toFixed(0)} QPS (profiler on), lost ${r.lost}`);
+    const queryFile = what === 'local' ? ctx.fixtures.localQueries : ctx.fixtures.uniqueQueries;
+    const r = await runDnsperf({ server: SERVER_ADDRESS, port: server.port, queryFile, seconds: MAX_SECONDS });
+    console.log(`profiled meshdns (${what}): ${r.qps.toFixed(0)} QPS with the profiler on, lost ${r.lost}, CPU ${cpuSeconds(server.proc.pid).toFixed(2)} s in total`);
   } finally {
     await stopProcess(server.proc);
   }
@@ -363,7 +385,8 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   try {
     ctx = await setup();
-    if (process.argv.includes('--profile')) await profile(ctx);
+    const p = process.argv.indexOf('--profile');
+    if (p >= 0) await profile(ctx, process.argv[p + 1] === 'uncached' ? 'uncached' : 'local');
     else await benchmark(ctx);
     return 0;
   } catch (err) {
