@@ -1,8 +1,7 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import type { HostsEntry } from '../config/types';
 import type { KubeServiceRecord, ServiceEntryRecord, ServicePort, ServiceRecord, SourceRef, VipAllocation } from '../registry/types';
 import type { Lookup, NameInfo, NameOrigin, NameTable, SrvLookup } from './types';
-import { reversePointerName } from './reverse';
+import { addressOfReverseName } from './reverse';
 
 /** Everything the table is a pure function of. */
 export interface TableInputs {
@@ -25,9 +24,11 @@ interface MutableEntry {
   canonical: string;
   v4: string[];
   v6: string[];
-  ports: ServicePort[];
+  ports: readonly ServicePort[];
   origins: NameOrigin[];
   rank: number;
+  /** `ports` is still the record's own array (shared, not copied until a merge changes it). */
+  sharedPorts: boolean;
 }
 
 function normalizeName(name: string): string {
@@ -35,15 +36,18 @@ function normalizeName(name: string): string {
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
+/**
+ * Addresses reach the table already validated and in canonical form (the registry, hosts and
+ * allocator all canonicalize), so the family is a character test, not a parse: this runs for
+ * every address of a 300,000-name table.
+ */
 function splitFamilies(addresses: readonly string[]): { v4: string[]; v6: string[] } {
   const v4: string[] = [];
   const v6: string[] = [];
   for (const a of addresses) {
-    if (isIPv4(a)) {
-      if (!v4.includes(a)) v4.push(a);
-    } else if (isIPv6(a)) {
+    if (a.includes(':')) {
       if (!v6.includes(a)) v6.push(a);
-    }
+    } else if (a !== '' && !v4.includes(a)) v4.push(a);
   }
   return { v4, v6 };
 }
@@ -62,14 +66,19 @@ class CanonicalNames {
     const rank = RANK[origin.kind];
     const existing = this.byName.get(name);
     if (existing === undefined || rank > existing.rank) {
-      this.byName.set(name, { name, canonical: name, v4, v6, ports: [...ports], origins: [origin], rank });
+      this.byName.set(name, { name, canonical: name, v4, v6, ports, origins: [origin], rank, sharedPorts: true });
       return;
     }
     if (rank < existing.rank) return;
     for (const a of v4) if (!existing.v4.includes(a)) existing.v4.push(a);
     for (const a of v6) if (!existing.v6.includes(a)) existing.v6.push(a);
     for (const p of ports) {
-      if (!existing.ports.some((q) => q.name === p.name && q.transport === p.transport)) existing.ports.push(p);
+      if (existing.ports.some((q) => q.name === p.name && q.transport === p.transport)) continue;
+      if (existing.sharedPorts) {
+        existing.ports = [...existing.ports];
+        existing.sharedPorts = false;
+      }
+      (existing.ports as ServicePort[]).push(p);
     }
     existing.origins.push(origin);
   }
@@ -138,11 +147,14 @@ export function buildNameTable(inputs: TableInputs): NameTable {
       addKubeService(record, clusterDomain, names, kubeNames);
       continue;
     }
+    // One origin object per record and way of addressing, shared by its hosts.
+    const originFor: Partial<Record<NameOrigin['via'], NameOrigin>> = {};
     for (const rawHost of record.hosts) {
       const host = normalizeName(rawHost);
       const found = serviceEntryAddresses(record, host, inputs.allocations);
       if (found === undefined) continue; // no usable address: the name forwards
-      names.add(host, found.addresses, record.ports, { kind: 'ServiceEntry', source: record.source, via: found.via });
+      const origin = (originFor[found.via] ??= { kind: 'ServiceEntry', source: record.source, via: found.via });
+      names.add(host, found.addresses, record.ports, origin);
     }
   }
   for (const { file, entries } of inputs.hostsFiles) {
@@ -155,25 +167,20 @@ export function buildNameTable(inputs: TableInputs): NameTable {
 
   const exact = new Map<string, NameInfo>();
   const wildcards = new Map<string, NameInfo>(); // apex → info of `*.apex`
-  const ptr = new Map<string, string>();
-  const freeze = (e: MutableEntry, key: string): NameInfo =>
-    Object.freeze({ name: key, canonical: e.canonical, v4: Object.freeze(e.v4), v6: Object.freeze(e.v6), ports: Object.freeze(e.ports), origins: Object.freeze(e.origins) });
+  const ptr = new Map<string, string>(); // address → the first canonical name holding it
 
-  // Canonical names first, in a stable order, so PTR owners and alias collisions are deterministic.
-  const canonicalOrder = [...names.byName.keys()].sort();
-  for (const name of canonicalOrder) {
-    const entry = names.byName.get(name)!;
-    const info = freeze(entry, name);
+  // Input order is deterministic (files sorted, documents in order), so first-wins rules for PTR
+  // owners and alias collisions are too, without sorting 300,000 names. The entries themselves
+  // become the NameInfo objects (no copies: at this scale every allocation shows in the GC).
+  for (const [name, entry] of names.byName) {
     if (name === '*') continue; // a bare `*` host would capture every query; Istio's proxy ignores it too
     if (name.startsWith('*.')) {
-      wildcards.set(name.slice(2), info);
+      wildcards.set(name.slice(2), entry);
       continue;
     }
-    exact.set(name, info);
-    for (const a of [...info.v4, ...info.v6]) {
-      const rev = reversePointerName(a);
-      if (rev !== undefined && !ptr.has(rev)) ptr.set(rev, name);
-    }
+    exact.set(name, entry);
+    for (const a of entry.v4) if (!ptr.has(a)) ptr.set(a, name);
+    for (const a of entry.v6) if (!ptr.has(a)) ptr.set(a, name);
   }
 
   // Short forms of Kubernetes names: `name.ns`, `name.ns.svc`, and `name` in the workload's
@@ -186,11 +193,10 @@ export function buildNameTable(inputs: TableInputs): NameTable {
     aliases.push([`${k.shortName}.${k.namespace}.${svcLabel}`, k.fqdn]);
     if (k.namespace === inputs.namespace) aliases.push([k.shortName, k.fqdn]);
   }
-  aliases.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
   for (const [alias, fqdn] of aliases) {
     if (exact.has(alias)) continue;
     const target = exact.get(fqdn)!;
-    exact.set(alias, Object.freeze({ ...target, name: alias }));
+    exact.set(alias, { name: alias, canonical: target.canonical, v4: target.v4, v6: target.v6, ports: target.ports, origins: target.origins });
   }
 
   const searchDomains = inputs.searchDomains.map(normalizeName).filter((d) => d !== '');
@@ -262,7 +268,8 @@ class MapNameTable implements NameTable {
   }
 
   lookupPtr(name: string): string | undefined {
-    return this.ptr.get(name);
+    const address = addressOfReverseName(name);
+    return address === undefined ? undefined : this.ptr.get(address);
   }
 
   *entries(): IterableIterator<NameInfo> {

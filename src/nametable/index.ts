@@ -1,7 +1,7 @@
 export type { Lookup, NameInfo, NameOrigin, NameTable, SrvLookup } from './types';
 export { buildNameTable } from './build';
 export type { TableInputs } from './build';
-export { reversePointerName } from './reverse';
+export { reversePointerName, addressOfReverseName, compressIpv6 } from './reverse';
 export { tableRows, formatTableText } from './rows';
 export type { TableRow } from './rows';
 export { explainName } from './explain';

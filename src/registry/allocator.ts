@@ -29,6 +29,8 @@ interface Candidate {
   key: AllocationKey;
   record: ServiceEntryRecord;
   host: string;
+  /** Creation time, namespace, name, host joined so one string comparison sorts (see below). */
+  order: string;
 }
 
 /** Does this host of this ServiceEntry get a local VIP? */
@@ -43,19 +45,13 @@ export function qualifiesForAllocation(record: ServiceEntryRecord, host: string)
   return true;
 }
 
-/** Stable order for first-time allocation: creation time, then namespace, name, host. */
-function compareCandidates(a: Candidate, b: Candidate): number {
-  const ta = a.record.creationTimestamp ?? '';
-  const tb = b.record.creationTimestamp ?? '';
-  if (ta !== tb) {
-    // Objects without a timestamp (hand-written files) sort after the ones istiod/kubectl stamped.
-    if (ta === '') return 1;
-    if (tb === '') return -1;
-    return ta < tb ? -1 : 1;
-  }
-  if (a.record.namespace !== b.record.namespace) return a.record.namespace < b.record.namespace ? -1 : 1;
-  if (a.record.name !== b.record.name) return a.record.name < b.record.name ? -1 : 1;
-  return a.host < b.host ? -1 : a.host > b.host ? 1 : 0;
+/**
+ * Stable order for first-time allocation: creation time, then namespace, name, host — as one
+ * sort key. Objects without a timestamp (hand-written files) sort after the stamped ones ("~"
+ * is above every digit); "\u0001" separates fields below every character a name can hold.
+ */
+function orderKey(record: ServiceEntryRecord, host: string): string {
+  return `${record.creationTimestamp ?? '~'}\u0001${record.namespace}\u0001${record.name}\u0001${host}`;
 }
 
 export interface AllocationResult {
@@ -89,15 +85,23 @@ export function allocateVips(records: readonly ServiceRecord[], previous: Alloca
     }
     record.addresses.forEach(claim);
     for (const ips of Object.values(record.statusAddresses)) ips.forEach(claim);
+    // Cheap record-level checks first: most hosts of a 100,000-entry registry fail or pass here.
+    if (record.resolution === 'NONE' || !record.autoAllocate || record.addresses.length > 0 || record.declaresAddresses === true) continue;
+    let hasStatus = false;
+    for (const _ in record.statusAddresses) {
+      hasStatus = true;
+      break;
+    }
     for (const host of record.hosts) {
-      if (!qualifiesForAllocation(record, host)) continue;
+      if (host.startsWith('*')) continue;
+      if (hasStatus && !qualifiesForAllocation(record, host)) continue;
       const key = allocationKey(record.namespace, record.name, host);
       if (seen.has(key)) continue;
       seen.add(key);
-      candidates.push({ key, record, host });
+      candidates.push({ key, record, host, order: orderKey(record, host) });
     }
   }
-  candidates.sort(compareCandidates);
+  candidates.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
 
   const v4Of = new Map<AllocationKey, number>();
   const v6Of = new Map<AllocationKey, number>();

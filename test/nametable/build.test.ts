@@ -18,7 +18,8 @@ const records: ServiceRecord[] = [
   se('wild', 'ns1', ['*.wildcard', '*.foo.wildcard'], { addresses: ['10.10.10.10'] }),
   se('wild2', 'ns1', ['*.foo.wildcard'], { addresses: ['10.11.11.11'] }),
   se('address', 'ns1', ['address.internal'], { addresses: ['198.51.100.1'] }),
-  se('cidr', 'ns1', ['cidr.internal'], { addresses: ['10.0.0.0/24'], declaresAddresses: true }),
+  // As the registry parses `addresses: [10.0.0.0/24]`: the CIDR is dropped, the declaration kept.
+  se('cidr', 'ns1', ['cidr.internal'], { addresses: [], declaresAddresses: true }),
   se('auto', 'ns1', ['auto.internal'], { resolution: 'DNS' }),
   se('optout', 'ns1', ['not-auto.internal'], { resolution: 'DNS', autoAllocate: false }),
   se('status', 'ns1', ['status.internal'], { resolution: 'DNS', statusAddresses: { 'status.internal': ['240.240.0.1', '2001:2::1'] } }),
