@@ -9,10 +9,19 @@ meshdns_version() {
   node -p "require('$MESHDNS_SRC/package.json').version"
 }
 
-# Production dependencies as paths relative to the checkout (node_modules/x, node_modules/@s/y).
+# Production dependencies as paths relative to the checkout (node_modules/x, node_modules/@s/y),
+# from package-lock.json (lockfile v2/v3): every installed package not marked dev-only. No npm
+# needed, so install.sh also works where only Debian's nodejs is installed.
 production_modules() {
-  (cd "$MESHDNS_SRC" && npm ls --omit=dev --all --parseable 2>/dev/null) |
-    sed -n "s|^$MESHDNS_SRC/||p" | grep '^node_modules/' | sort -u
+  node -e '
+    const fs = require("fs"), path = require("path");
+    const root = process.argv[1];
+    const lock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8"));
+    for (const [key, info] of Object.entries(lock.packages || {})) {
+      if (!key.startsWith("node_modules/") || info.dev || info.devOptional) continue;
+      if (fs.existsSync(path.join(root, key, "package.json"))) console.log(key);
+    }
+  ' "$MESHDNS_SRC" | LC_ALL=C sort
 }
 
 stage_program() {
