@@ -50,7 +50,12 @@ interface Case {
   run(body: string): Promise<NamespaceRun>;
 }
 
+let namespacesChecked = false;
+
 function prepare(base = tmpdir(), settingsExtra = ''): Case {
+  // Checked inside the first test (uvu would swallow a failure in a before hook).
+  if (!namespacesChecked) assertNamespacesAvailable();
+  namespacesChecked = true;
   const dir = mkdtempSync(join(base, 'meshdns-ns-'));
   chmodSync(dir, 0o755);
   mkdirSync(join(dir, 'registry.d'));
@@ -128,9 +133,6 @@ const BIND = 'mount --bind $T/resolv.conf /etc/resolv.conf';
 /** Overlay over /etc: the resolv.conf path itself can become a symlink or disappear. */
 const OVERLAY = 'mkdir -p $T/upper $T/work && mount -t overlay overlay -o lowerdir=/etc,upperdir=$T/upper,workdir=$T/work /etc';
 
-test.before(() => {
-  assertNamespacesAvailable();
-});
 
 const plainRows: Array<[string, string]> = [
   ['plain file (bind-mounted over /etc/resolv.conf)', '# from DHCP\nnameserver 127.0.0.2\nsearch corp.example\n'],
