@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { ServiceEntryRecord, ServiceRecord, VipAllocation } from './types';
+import { VipAllocator } from './vipAllocator';
 
 /**
  * Local VIP auto-allocation with Istio's v2 semantics (DESIGN §2): one IPv4 from 240.240.0.0/16
@@ -18,9 +19,9 @@ export function allocationKey(namespace: string, name: string, host: string): Al
 
 const V4_BASE = ipv4ToInt('240.240.0.0');
 /** Usable offsets in 240.240.0.0/16: .0.1 … .255.254 (network and broadcast skipped). */
-const V4_MAX_OFFSET = 0xfffe;
+export const V4_MAX_OFFSET = 0xfffe;
 /** 2001:2::/48 leaves 80 host bits; offsets beyond 2^48 are never reached in practice. */
-const V6_MAX_OFFSET = 2 ** 48 - 1;
+export const V6_MAX_OFFSET = 2 ** 48 - 1;
 
 export const AUTO_ALLOCATE_V4_CIDR = '240.240.0.0/16';
 export const AUTO_ALLOCATE_V6_CIDR = '2001:2::/48';
@@ -67,34 +68,13 @@ export interface AllocationResult {
  * gone are released.
  */
 export function allocateVips(records: readonly ServiceRecord[], previous: Allocations): AllocationResult {
-  const usedV4 = new Set<number>();
-  const usedV6 = new Set<number>();
-  const claim = (ip: string): void => {
-    const v4 = v4Offset(ip);
-    if (v4 !== undefined) usedV4.add(v4);
-    const v6 = v6Offset(ip);
-    if (v6 !== undefined) usedV6.add(v6);
-  };
-
+  const allocator = new VipAllocator();
   const candidates: Candidate[] = [];
   const seen = new Set<AllocationKey>();
   for (const record of records) {
-    if (record.kind === 'Service') {
-      record.addresses.forEach(claim);
-      continue;
-    }
-    record.addresses.forEach(claim);
-    for (const ips of Object.values(record.statusAddresses)) ips.forEach(claim);
-    // Cheap record-level checks first: most hosts of a 100,000-entry registry fail or pass here.
-    if (record.resolution === 'NONE' || !record.autoAllocate || record.addresses.length > 0 || record.declaresAddresses === true) continue;
-    let hasStatus = false;
-    for (const _ in record.statusAddresses) {
-      hasStatus = true;
-      break;
-    }
-    for (const host of record.hosts) {
-      if (host.startsWith('*')) continue;
-      if (hasStatus && !qualifiesForAllocation(record, host)) continue;
+    allocator.claim(declaredAddresses(record));
+    if (record.kind !== 'ServiceEntry') continue;
+    for (const host of allocatableHosts(record)) {
       const key = allocationKey(record.namespace, record.name, host);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -102,53 +82,41 @@ export function allocateVips(records: readonly ServiceRecord[], previous: Alloca
     }
   }
   candidates.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
-
-  const v4Of = new Map<AllocationKey, number>();
-  const v6Of = new Map<AllocationKey, number>();
-  // First pass: keep previous allocations that are still free, in candidate order so that two
-  // keys claiming one address (a corrupted state file) resolve deterministically.
+  // Hints first, in candidate order, so two keys hinting one address (a corrupted state file)
+  // resolve deterministically; then the lowest free addresses for everything still missing.
   for (const c of candidates) {
-    const prev = previous[c.key];
-    if (prev === undefined) continue;
-    const o4 = v4Offset(prev.v4);
-    if (o4 !== undefined && !usedV4.has(o4)) {
-      usedV4.add(o4);
-      v4Of.set(c.key, o4);
-    }
-    const o6 = v6Offset(prev.v6);
-    if (o6 !== undefined && !usedV6.has(o6)) {
-      usedV6.add(o6);
-      v6Of.set(c.key, o6);
-    }
+    const hint = previous[c.key];
+    if (hint !== undefined) allocator.takeHint(c.key, hint);
   }
-
-  const exhausted = { v4: 0, v6: 0 };
-  let cursor4 = 1;
-  let cursor6 = 1;
   const allocations: Allocations = {};
-  for (const c of candidates) {
-    let o4 = v4Of.get(c.key);
-    if (o4 === undefined) {
-      while (cursor4 <= V4_MAX_OFFSET && usedV4.has(cursor4)) cursor4++;
-      if (cursor4 <= V4_MAX_OFFSET) {
-        o4 = cursor4;
-        usedV4.add(cursor4);
-      } else exhausted.v4++;
-    }
-    let o6 = v6Of.get(c.key);
-    if (o6 === undefined) {
-      while (cursor6 <= V6_MAX_OFFSET && usedV6.has(cursor6)) cursor6++;
-      if (cursor6 <= V6_MAX_OFFSET) {
-        o6 = cursor6;
-        usedV6.add(cursor6);
-      } else exhausted.v6++;
-    }
-    allocations[c.key] = {
-      v4: o4 === undefined ? '' : intToIpv4(V4_BASE + o4),
-      v6: o6 === undefined ? '' : v6FromOffset(o6),
-    };
+  for (const c of candidates) allocations[c.key] = allocator.allocate(c.key);
+  return { allocations, exhausted: { ...allocator.exhausted } };
+}
+
+/** Addresses a record declares (spec, status, clusterIP): never handed out as VIPs. */
+export function declaredAddresses(record: ServiceRecord): string[] {
+  if (record.kind === 'Service') return record.addresses;
+  const out = [...record.addresses];
+  for (const host in record.statusAddresses) out.push(...record.statusAddresses[host]);
+  return out;
+}
+
+/** The hosts of a record that get a local VIP (DESIGN §2 qualification). */
+export function allocatableHosts(record: ServiceRecord): string[] {
+  if (record.kind === 'Service') return [];
+  // Cheap record-level checks first: most hosts of a 100,000-entry registry fail or pass here.
+  if (record.resolution === 'NONE' || !record.autoAllocate || record.addresses.length > 0 || record.declaresAddresses === true) return [];
+  let hasStatus = false;
+  for (const _ in record.statusAddresses) {
+    hasStatus = true;
+    break;
   }
-  return { allocations, exhausted };
+  return record.hosts.filter((host) => !host.startsWith('*') && (!hasStatus || qualifiesForAllocation(record, host)));
+}
+
+/** Sort key of a first-time allocation (see `orderKey`). */
+export function allocationOrder(record: ServiceEntryRecord, host: string): string {
+  return orderKey(record, host);
 }
 
 function ipv4ToInt(ip: string): number {
@@ -161,7 +129,7 @@ function intToIpv4(n: number): string {
 }
 
 /** Offset of `ip` inside 240.240.0.0/16, or undefined when outside it. */
-function v4Offset(ip: string): number | undefined {
+export function ipv4Offset(ip: string): number | undefined {
   if (!isIPv4(ip)) return undefined;
   const n = ipv4ToInt(ip);
   const off = n - V4_BASE;
@@ -187,18 +155,22 @@ export function ipv6Groups(ip: string): number[] | undefined {
 }
 
 /** Offset of `ip` inside 2001:2::/48 (low 48 bits only; higher host bits → not ours). */
-function v6Offset(ip: string): number | undefined {
+export function ipv6Offset(ip: string): number | undefined {
   const g = ipv6Groups(ip);
   if (g === undefined) return undefined;
   if (g[0] !== 0x2001 || g[1] !== 0x0002 || g[2] !== 0 || g[3] !== 0 || g[4] !== 0) return undefined;
   return g[5] * 2 ** 32 + g[6] * 2 ** 16 + g[7];
 }
 
-function v6FromOffset(off: number): string {
+export function ipv6FromOffset(off: number): string {
   const g5 = Math.floor(off / 2 ** 32);
   const g6 = Math.floor(off / 2 ** 16) % 2 ** 16;
   const g7 = off % 2 ** 16;
   const parts = [g5, g6, g7];
   while (parts.length > 1 && parts[0] === 0) parts.shift();
   return `2001:2::${parts.map((p) => p.toString(16)).join(':')}`;
+}
+
+export function ipv4FromOffset(off: number): string {
+  return intToIpv4(V4_BASE + off);
 }

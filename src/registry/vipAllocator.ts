@@ -1,0 +1,158 @@
+import type { VipAllocation } from './types';
+import type { AllocationKey, Allocations } from './allocator';
+import { ipv4Offset, ipv6Offset, ipv4FromOffset, ipv6FromOffset, V4_MAX_OFFSET, V6_MAX_OFFSET } from './allocator';
+
+/** One family's address space: who claims or holds each offset, and the lowest maybe-free one. */
+class Space {
+  /** Offsets claimed by spec/status/clusterIP addresses, with how many records claim them. */
+  readonly claimed = new Map<number, number>();
+  /** Offsets handed out, and to whom. */
+  readonly owner = new Map<number, AllocationKey>();
+  private low = 1;
+
+  constructor(private readonly max: number) {}
+
+  isFree(o: number): boolean {
+    return !this.claimed.has(o) && !this.owner.has(o);
+  }
+
+  /** Claim an address someone declared; returns the key that held it as a VIP, if any. */
+  claim(o: number): AllocationKey | undefined {
+    this.claimed.set(o, (this.claimed.get(o) ?? 0) + 1);
+    const holder = this.owner.get(o);
+    if (holder !== undefined) this.owner.delete(o);
+    return holder;
+  }
+
+  unclaim(o: number): void {
+    const n = this.claimed.get(o) ?? 0;
+    if (n <= 1) {
+      this.claimed.delete(o);
+      if (o < this.low) this.low = o;
+    } else this.claimed.set(o, n - 1);
+  }
+
+  take(o: number, key: AllocationKey): void {
+    this.owner.set(o, key);
+  }
+
+  /** The lowest free offset, taken for `key`; undefined when the range is full. */
+  takeLowest(key: AllocationKey): number | undefined {
+    while (this.low <= this.max && !this.isFree(this.low)) this.low++;
+    if (this.low > this.max) return undefined;
+    const o = this.low++;
+    this.owner.set(o, key);
+    return o;
+  }
+
+  release(o: number, key: AllocationKey): void {
+    if (this.owner.get(o) !== key) return;
+    this.owner.delete(o);
+    if (o < this.low) this.low = o;
+  }
+}
+
+interface Held {
+  o4: number | undefined;
+  o6: number | undefined;
+  vip: VipAllocation;
+  /** False between `takeHint` and `allocate` within one update. */
+  complete: boolean;
+}
+
+/**
+ * The VIP allocator as a long-lived state machine, so a reload that changes one file touches
+ * only that file's hosts (DESIGN §2 semantics, the same as `allocateVips`): addresses declared
+ * anywhere are never handed out, a host keeps its VIP until it goes away, a freed address is
+ * the next one handed out, and hints (the persisted state) are honoured when still free.
+ */
+export class VipAllocator {
+  private readonly v4 = new Space(V4_MAX_OFFSET);
+  private readonly v6 = new Space(V6_MAX_OFFSET);
+  private readonly held = new Map<AllocationKey, Held>();
+  exhausted = { v4: 0, v6: 0 };
+
+  /** Declared addresses (spec/status/clusterIP) of a record now in use; returns displaced keys. */
+  claim(addresses: readonly string[]): AllocationKey[] {
+    const displaced: AllocationKey[] = [];
+    for (const a of addresses) {
+      const o4 = ipv4Offset(a);
+      if (o4 !== undefined) {
+        const k = this.v4.claim(o4);
+        if (k !== undefined) displaced.push(k);
+      }
+      const o6 = ipv6Offset(a);
+      if (o6 !== undefined) {
+        const k = this.v6.claim(o6);
+        if (k !== undefined) displaced.push(k);
+      }
+    }
+    return displaced;
+  }
+
+  unclaim(addresses: readonly string[]): void {
+    for (const a of addresses) {
+      const o4 = ipv4Offset(a);
+      if (o4 !== undefined) this.v4.unclaim(o4);
+      const o6 = ipv6Offset(a);
+      if (o6 !== undefined) this.v6.unclaim(o6);
+    }
+  }
+
+  get(key: AllocationKey): VipAllocation | undefined {
+    return this.held.get(key)?.vip;
+  }
+
+  /**
+   * First pass of an update: take the hinted (previously held) addresses of `key` where they are
+   * still free. A family whose hint is taken by now is filled by `allocate` in the second pass,
+   * after every hint had its chance.
+   */
+  takeHint(key: AllocationKey, hint: VipAllocation): void {
+    if (this.held.has(key)) return;
+    const h4 = ipv4Offset(hint.v4);
+    const h6 = ipv6Offset(hint.v6);
+    const o4 = h4 !== undefined && this.v4.isFree(h4) ? h4 : undefined;
+    const o6 = h6 !== undefined && this.v6.isFree(h6) ? h6 : undefined;
+    if (o4 !== undefined) this.v4.take(o4, key);
+    if (o6 !== undefined) this.v6.take(o6, key);
+    this.held.set(key, { o4, o6, vip: { v4: '', v6: '' }, complete: false });
+  }
+
+  /** Second pass: the lowest free addresses for whatever `key` does not hold yet. */
+  allocate(key: AllocationKey): VipAllocation {
+    let held = this.held.get(key);
+    if (held !== undefined && held.complete) return held.vip;
+    held ??= { o4: undefined, o6: undefined, vip: { v4: '', v6: '' }, complete: false };
+    const o4 = held.o4 ?? this.v4.takeLowest(key);
+    const o6 = held.o6 ?? this.v6.takeLowest(key);
+    if (o4 === undefined) this.exhausted.v4++;
+    if (o6 === undefined) this.exhausted.v6++;
+    const done: Held = { o4, o6, vip: { v4: o4 === undefined ? '' : ipv4FromOffset(o4), v6: o6 === undefined ? '' : ipv6FromOffset(o6) }, complete: true };
+    this.held.set(key, done);
+    return done.vip;
+  }
+
+  /** Free `key`'s addresses; returns what it held (a hint for a re-add in the same update). */
+  release(key: AllocationKey): VipAllocation | undefined {
+    const held = this.held.get(key);
+    if (held === undefined) return undefined;
+    if (held.o4 !== undefined) this.v4.release(held.o4, key);
+    else if (held.complete) this.exhausted.v4 = Math.max(0, this.exhausted.v4 - 1);
+    if (held.o6 !== undefined) this.v6.release(held.o6, key);
+    else if (held.complete) this.exhausted.v6 = Math.max(0, this.exhausted.v6 - 1);
+    this.held.delete(key);
+    return held.vip;
+  }
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  /** Every allocation, for the state file. */
+  toRecord(): Allocations {
+    const out: Allocations = {};
+    for (const [key, held] of this.held) if (held.complete) out[key] = held.vip;
+    return out;
+  }
+}
