@@ -12,6 +12,8 @@ STATE_DIR=/var/lib/meshdns
 CONFIG_DIR=/etc/meshdns
 UNIT=meshdns.service
 MESHDNS=/usr/bin/meshdns
+# Left in the state dir by a removal that kept the configuration (dpkg -r).
+REMOVED_MARKER=package-removed
 
 systemd_running() { [ -d /run/systemd/system ]; }
 
@@ -19,6 +21,12 @@ after_install() {
   mkdir -p "$STATE_DIR" "$CONFIG_DIR/registry.d"
   chmod 0755 "$STATE_DIR"
   if systemd_running; then systemctl daemon-reload; fi
+  # Reinstalled after a removal (dpkg -r keeps the state dir, and dpkg calls this an upgrade):
+  # the service was stopped and disabled then, so decide as on a first install.
+  if [ -e "$STATE_DIR/$REMOVED_MARKER" ]; then
+    rm -f "$STATE_DIR/$REMOVED_MARKER"
+    set -- first
+  fi
   if [ "$1" = upgrade ]; then
     # Running before the upgrade: run the new version now. Stopped: stay stopped.
     if systemd_running; then systemctl try-restart "$UNIT" || echo "meshdns: restart failed; see journalctl -u meshdns" >&2; fi
@@ -44,6 +52,7 @@ before_remove() {
   # Stopping restores resolv.conf (the unit's ExecStopPost as well); without systemd, or after
   # a crash outside it, this puts a still-captured original back. A no-op otherwise.
   if [ -x "$MESHDNS" ]; then "$MESHDNS" restore-resolv-conf >/dev/null 2>&1 || true; fi
+  if [ -d "$STATE_DIR" ]; then : > "$STATE_DIR/$REMOVED_MARKER"; fi
 }
 
 after_purge() {
