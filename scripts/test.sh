@@ -9,6 +9,13 @@ declare -A PKG=(
   [dig]=dnsutils [kdig]=knot-dnsutils [dnsmasq]=dnsmasq-base [unbound]=unbound
   [dnsperf]=dnsperf [getent]=libc-bin [unshare]=util-linux [ip]=iproute2 [chattr]=e2fsprogs
 )
+# Tests under real systemd and of the packages (test/system/systemd*, packaging*).
+# systemd-container is pinned to the installed systemd, or apt would upgrade the host's systemd.
+systemd_version=$(dpkg-query -W -f='${Version}' systemd 2>/dev/null || true)
+PKG+=(
+  [debootstrap]=debootstrap [systemd-nspawn]=systemd-container${systemd_version:+=$systemd_version}
+  [rpmbuild]=rpm [lintian]=lintian [zstd]=zstd [dash]=dash
+)
 missing=()
 for tool in "${!PKG[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("${PKG[$tool]}")
