@@ -33,6 +33,10 @@ if command -v dpkg-query >/dev/null 2>&1 && dpkg-query -W -f='${Status}' meshdns
   echo "install.sh: meshdns is installed as a Debian package; use apt/dpkg for it" >&2
   exit 1
 fi
+if command -v rpm >/dev/null 2>&1 && rpm -q meshdns >/dev/null 2>&1; then
+  echo "install.sh: meshdns is installed as an rpm package; use dnf/rpm for it" >&2
+  exit 1
+fi
 
 if [ "$mode" = uninstall ]; then
   if [ -x "$LIB/lifecycle.sh" ]; then "$LIB/lifecycle.sh" before-remove
