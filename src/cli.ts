@@ -68,7 +68,7 @@ async function commandCheck(args: CliArgs, out: Out, err: Out): Promise<number> 
   for (const p of problems) err(formatProblem(p));
   const errors = problems.filter((p) => p.severity !== 'warning').length;
   const files = 1 + snapshot.registry.size + snapshot.hosts.size;
-  out(`${errors === 0 ? 'ok' : 'problems found'}: ${files} file(s) read, ${build.records.length} service record(s), ${build.table.size} name(s), ${errors} error(s), ${problems.length - errors} warning(s)`);
+  out(`${errors === 0 ? 'ok' : 'problems found'}: ${files} file(s) read, ${build.recordCount} service record(s), ${build.table.size} name(s), ${errors} error(s), ${problems.length - errors} warning(s)`);
   return errors === 0 ? 0 : 1;
 }
 

@@ -1,10 +1,9 @@
 import { promises as fs } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { formatProblem, type Problem } from './problem';
-import { InputStore, buildTableFromSnapshot, type Snapshot } from './inputs';
-import type { NameTable } from './nametable';
-import type { Allocations } from './registry/allocator';
-import { loadVipState, saveVipState, serializeVipState } from './registry/allocatorState';
+import { InputStore, buildTableFromSnapshot, type Snapshot, type TableBuild } from './inputs';
+import { TableBuilder, type NameTable } from './nametable';
+import { loadVipState, saveVipState } from './registry/allocatorState';
 import type { Upstream } from './config/types';
 import { chooseUpstreams, parseResolvConf, RESOLVED_UPLINKS_FILE, type ResolvConf } from './system/resolvconf';
 import { ResolvConfManager } from './system/resolvconf/manager';
@@ -54,14 +53,6 @@ async function readResolvConf(path: string): Promise<ResolvConf | undefined> {
   }
 }
 
-/** name → "v4|v6" fingerprint, to count what a reload added, removed or changed. */
-function fingerprint(table: NameTable | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  if (table === undefined) return out;
-  for (const info of table.entries()) out.set(info.name, `${info.v4.join(',')}|${info.v6.join(',')}`);
-  return out;
-}
-
 /**
  * meshdns as a running service (DESIGN §5): load → serve → reload → stop. Owns the sockets,
  * the current table and the upstream list; everything it calls is a pure builder or a handler.
@@ -71,8 +62,9 @@ export class MeshDnsService {
   private readonly store: InputStore;
   private tableValue: NameTable | undefined;
   private snapshot: Snapshot | undefined;
-  private allocations: Allocations = {};
-  private savedAllocations = '';
+  /** Keeps the table between reloads; a reload re-derives only the changed files' names. */
+  private builder = new TableBuilder();
+  private stateSave: { timer: NodeJS.Timeout | undefined; dir: string } = { timer: undefined, dir: '' };
   private upstreamList: Upstream[] = [];
   private ttl = 30;
   private server: RunningServer | undefined;
@@ -228,8 +220,7 @@ export class MeshDnsService {
     // After a crash the saved original goes back before anything reads resolv.conf.
     await this.recoverResolvConf(first);
     const state = await loadVipState(first.settings.stateDir);
-    this.allocations = state.allocations;
-    this.savedAllocations = serializeVipState(state.allocations);
+    this.builder = new TableBuilder(state.allocations);
     for (const p of state.problems) this.log.warn({ file: p.file, field: p.field }, formatProblem(p));
     const summary = await this.reload('start');
     const snap = this.snapshot!;
@@ -334,44 +325,42 @@ export class MeshDnsService {
     const force = this.reloadForce;
     this.reloadForce = false;
     const snap = this.withCapturedOriginal(await this.store.load({ force }));
-    const build = buildTableFromSnapshot(snap, this.allocations);
-    // Precompute answer bytes off the query path, before the swap.
-    for (const info of build.table.entries()) precomputeAnswers(info, snap.settings.ttl);
+    let build: TableBuild;
+    try {
+      build = buildTableFromSnapshot(snap, {}, this.builder);
+    } catch (err) {
+      // A builder bug must not leave a half-updated table: start over from the inputs.
+      this.log.error({ err }, 'incremental table update failed; rebuilding the table from scratch');
+      this.builder = new TableBuilder(this.builder.allocations());
+      build = buildTableFromSnapshot(snap, {}, this.builder);
+    }
+    // Precompute the answer bytes of new entries off the query path (a TTL change: all of them).
+    const ttlChanged = snap.settings.ttl !== this.ttl;
+    for (const info of ttlChanged ? build.table.entries() : build.result.fresh) precomputeAnswers(info, snap.settings.ttl);
+    const { added, removed, changed } = build.result;
 
     const uplinks = await readResolvConf(this.options.resolvedUplinksFile ?? RESOLVED_UPLINKS_FILE);
     const choice = chooseUpstreams(snap.settings.upstreams, snap.resolvConf, uplinks, this.server?.addresses ?? snap.settings.listen);
 
-    const before = fingerprint(this.tableValue);
-    const after = fingerprint(build.table);
-    let added = 0;
-    let changed = 0;
-    for (const [name, fp] of after) {
-      const old = before.get(name);
-      if (old === undefined) added++;
-      else if (old !== fp) changed++;
-    }
-    const removed = [...before.keys()].filter((n) => !after.has(n)).length;
 
     // The swap: handlers read these fields per query.
     this.snapshot = snap;
     this.ttl = snap.settings.ttl;
     this.tableValue = build.table;
     this.upstreamList = choice.upstreams;
-    this.allocations = build.allocations;
 
     const problems = [...snap.problems, ...build.problems];
     this.reloadCount++;
     const firstError = problems.find((p) => p.severity !== 'warning');
     if (firstError !== undefined) this.reloadErrorCount++;
     this.lastReloadErrorFile = firstError?.file;
-    const serialized = serializeVipState(build.allocations);
-    if (serialized !== this.savedAllocations) {
-      try {
-        await saveVipState(snap.settings.stateDir, build.allocations);
-        this.savedAllocations = serialized;
-      } catch (err) {
-        problems.push({ file: snap.settings.stateDir, message: `cannot save VIP allocations: ${(err as Error).message}; VIPs may change at the next start` });
-      }
+    if (build.result.allocationsChanged) {
+      // The first allocation is saved before serving; later ones are batched off the reload path
+      // (serializing 300,000 allocations on every file change would cost more than the change).
+      if (this.server === undefined) {
+        const err = await this.saveAllocations(snap.settings.stateDir);
+        if (err !== undefined) problems.push(err);
+      } else this.scheduleStateSave(snap.settings.stateDir);
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const summary: ReloadSummary = { names: build.table.size, added, removed, changed, problems, ms };
@@ -391,6 +380,26 @@ export class MeshDnsService {
     if (this.server !== undefined) await this.syncResolvConfCapture(snap);
     if (this.watcher !== undefined) await this.watcher.setTargets(this.watchTargets(snap));
     return summary;
+  }
+
+  private async saveAllocations(stateDir: string): Promise<Problem | undefined> {
+    try {
+      await saveVipState(stateDir, this.builder.allocations());
+      return undefined;
+    } catch (err) {
+      return { file: stateDir, message: `cannot save VIP allocations: ${(err as Error).message}; VIPs may change at the next start` };
+    }
+  }
+
+  private scheduleStateSave(stateDir: string): void {
+    this.stateSave.dir = stateDir;
+    if (this.stateSave.timer !== undefined) return;
+    this.stateSave.timer = setTimeout(() => {
+      this.stateSave.timer = undefined;
+      void this.saveAllocations(this.stateSave.dir).then((p) => {
+        if (p !== undefined) this.log.error({ file: p.file }, formatProblem(p));
+      });
+    }, 1000);
   }
 
   /** Settings bound at start (sockets, forwarder, cache) that a reload cannot change. */
@@ -523,6 +532,12 @@ export class MeshDnsService {
   }
 
   async stop(): Promise<void> {
+    if (this.stateSave.timer !== undefined) {
+      clearTimeout(this.stateSave.timer);
+      this.stateSave.timer = undefined;
+      const p = await this.saveAllocations(this.stateSave.dir);
+      if (p !== undefined) this.log.error({ file: p.file }, formatProblem(p));
+    }
     await this.watcher?.close();
     this.watcher = undefined;
     // The original goes back while we still answer: no moment where resolv.conf points at nothing.

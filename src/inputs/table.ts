@@ -1,51 +1,54 @@
 import type { Problem } from '../problem';
-import { buildNameTable, type NameTable } from '../nametable';
-import { allocateVips, type Allocations } from '../registry/allocator';
-import { attachEndpoints } from '../registry';
-import type { ServiceRecord, EndpointSet } from '../registry/types';
+import { TableBuilder, type BuilderInputs, type BuildResult, type NameTable } from '../nametable';
+import type { Allocations } from '../registry/allocator';
 import { normalizedSearchDomains } from '../system/resolvconf/parse';
 import type { Snapshot } from './store';
 
 export interface TableBuild {
   table: NameTable;
-  allocations: Allocations;
-  records: ServiceRecord[];
+  /** The builder's allocations (computed on call: O(table)). */
+  allocations(): Allocations;
+  /** Service records in use (every registry file's last good content). */
+  recordCount: number;
+  result: BuildResult;
   problems: Problem[];
 }
 
-/** Snapshot → name table (pure): records of every file, endpoints attached, VIPs allocated. */
-export function buildTableFromSnapshot(snapshot: Snapshot, previousAllocations: Allocations): TableBuild {
-  const records: ServiceRecord[] = [];
-  const endpointSets: EndpointSet[] = [];
-  for (const slot of snapshot.registry.values()) {
-    if (slot.value === undefined) continue;
-    records.push(...slot.value.records);
-    endpointSets.push(...slot.value.endpointSets);
-  }
-  const withEndpoints = attachEndpoints(records, endpointSets);
-  const problems: Problem[] = [];
-  let allocations: Allocations = {};
-  if (snapshot.effective.autoAllocate) {
-    const result = allocateVips(withEndpoints, previousAllocations);
-    allocations = result.allocations;
-    if (result.exhausted.v4 > 0 || result.exhausted.v6 > 0) {
-      problems.push({
-        file: '<allocator>',
-        severity: 'warning',
-        message: `auto-allocation range full: ${result.exhausted.v4} host(s) without an IPv4 VIP, ${result.exhausted.v6} without an IPv6 VIP; give them spec.addresses`,
-      });
-    }
+/** The builder's view of a snapshot: every registry file's records in order, hosts files, globals. */
+export function builderInputs(snapshot: Snapshot): BuilderInputs {
+  const files: BuilderInputs['files'][number][] = [];
+  for (const [file, slot] of snapshot.registry) {
+    if (slot.value !== undefined) files.push({ file, records: slot.value.records, endpointSets: slot.value.endpointSets });
   }
   const hostsFiles = [...snapshot.hosts.entries()]
     .filter(([, slot]) => slot.value !== undefined)
     .map(([file, slot]) => ({ file, entries: slot.value ?? [] }));
-  const table = buildNameTable({
-    records: withEndpoints,
-    allocations,
+  return {
+    files,
     hostsFiles,
     clusterDomain: snapshot.settings.clusterDomain,
     namespace: snapshot.effective.namespace,
     searchDomains: snapshot.resolvConf ? normalizedSearchDomains(snapshot.resolvConf) : [],
-  });
-  return { table, allocations, records: withEndpoints, problems };
+    autoAllocate: snapshot.effective.autoAllocate,
+  };
+}
+
+/**
+ * Snapshot → name table. With a long-lived `builder` (the service) only what changed since its
+ * last update is re-derived; without one (the CLI) the table is built from scratch, with the
+ * persisted allocations as hints so the VIPs are the served ones.
+ */
+export function buildTableFromSnapshot(snapshot: Snapshot, previousAllocations: Allocations, builder = new TableBuilder(previousAllocations)): TableBuild {
+  const inputs = builderInputs(snapshot);
+  const result = builder.update(inputs);
+  const problems: Problem[] = [];
+  if (result.exhausted.v4 > 0 || result.exhausted.v6 > 0) {
+    problems.push({
+      file: '<allocator>',
+      severity: 'warning',
+      message: `auto-allocation range full: ${result.exhausted.v4} host(s) without an IPv4 VIP, ${result.exhausted.v6} without an IPv6 VIP; give them spec.addresses`,
+    });
+  }
+  const recordCount = inputs.files.reduce((n, f) => n + f.records.length, 0);
+  return { table: result.table, allocations: () => builder.allocations(), recordCount, result, problems };
 }

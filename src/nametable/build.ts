@@ -1,34 +1,81 @@
 import type { HostsEntry } from '../config/types';
-import type { KubeServiceRecord, ServiceEntryRecord, ServicePort, ServiceRecord, SourceRef, VipAllocation } from '../registry/types';
+import { allocatableHosts, allocationKey, allocationOrder, declaredAddresses, type Allocations } from '../registry/allocator';
+import { VipAllocator } from '../registry/vipAllocator';
+import { mergeEndpoints } from '../registry/attach';
+import type { EndpointSet, KubeServiceRecord, ServiceEntryRecord, ServicePort, ServiceRecord, SourceRef, VipAllocation } from '../registry/types';
 import type { Lookup, NameInfo, NameOrigin, NameTable, SrvLookup } from './types';
 import { addressOfReverseName } from './reverse';
 
-/** Everything the table is a pure function of. */
-export interface TableInputs {
+/**
+ * The name table (DESIGN §2) is kept by a `TableBuilder` that applies Istio's rules per
+ * *contribution* — one name offered by one record or hosts file — and merges the contributions
+ * of a name. A full build adds every record; a reload that changed one file removes that file's
+ * old records and adds its new ones, re-merging only the names they touch, so applying a change
+ * costs O(change), not O(table) (issue #6: a single-file change on a 100,000-entry registry).
+ */
+
+/** One registry file's parsed content, in input order. */
+export interface RegistryFileInput {
+  file: string;
   records: readonly ServiceRecord[];
-  /** Local VIPs by `namespace/name/host` (see registry/allocator). */
-  allocations: Readonly<Record<string, VipAllocation>>;
+  endpointSets: readonly EndpointSet[];
+}
+
+export interface BuilderInputs {
+  files: readonly RegistryFileInput[];
   hostsFiles: ReadonlyArray<{ file: string; entries: readonly HostsEntry[] }>;
   clusterDomain: string;
   /** The workload's namespace: Kubernetes services there are also reachable by their bare name. */
   namespace: string;
   /** Search domains of the original resolv.conf, in order. */
   searchDomains: readonly string[];
+  /** Local VIP allocation on (DESIGN §2). */
+  autoAllocate: boolean;
 }
 
-/** Precedence when two sources claim one name: hosts-file pins > Kubernetes > ServiceEntry. */
-const RANK: Record<NameOrigin['kind'], number> = { hosts: 3, Service: 2, ServiceEntry: 1 };
+export interface BuildResult {
+  table: NameTable;
+  /** Names (keys) that appeared, disappeared or changed their answer in this update. */
+  added: number;
+  removed: number;
+  changed: number;
+  /** True when VIP allocations changed (the state file needs saving). */
+  allocationsChanged: boolean;
+  /** Entries created by this update (answers to precompute before they are asked for). */
+  fresh: NameInfo[];
+  exhausted: { v4: number; v6: number };
+}
 
-interface MutableEntry {
+/** Precedence when sources claim one name: hosts-file pins > Kubernetes > ServiceEntry > alias. */
+const RANK_HOSTS = 3;
+const RANK_SERVICE = 2;
+const RANK_SERVICE_ENTRY = 1;
+const RANK_ALIAS = 0;
+
+interface Contribution {
   name: string;
-  canonical: string;
-  v4: string[];
-  v6: string[];
-  ports: readonly ServicePort[];
-  origins: NameOrigin[];
   rank: number;
-  /** `ports` is still the record's own array (shared, not copied until a merge changes it). */
-  sharedPorts: boolean;
+  v4: readonly string[];
+  v6: readonly string[];
+  ports: readonly ServicePort[];
+  origin: NameOrigin;
+  /** Rank 0: the canonical name this short form stands for. */
+  aliasOf?: string;
+}
+
+/** A record (with its endpoints attached) or a hosts file: what contributions come from. */
+interface Unit {
+  /** Sorts units in input order (file, then position): merges and allocations follow it. */
+  order: string;
+  record?: ServiceRecord;
+  hosts?: { file: string; entries: readonly HostsEntry[] };
+  contributions: Contribution[];
+  /** VIP keys this unit holds. */
+  allocationKeys: string[];
+  /** VIP keys this unit qualifies for (it holds them unless an earlier record wants the same). */
+  wantedKeys: string[];
+  allocationOrder: Map<string, string>;
+  claims: string[];
 }
 
 function normalizeName(name: string): string {
@@ -38,8 +85,7 @@ function normalizeName(name: string): string {
 
 /**
  * Addresses reach the table already validated and in canonical form (the registry, hosts and
- * allocator all canonicalize), so the family is a character test, not a parse: this runs for
- * every address of a 300,000-name table.
+ * allocator all canonicalize), so the family is a character test, not a parse.
  */
 function splitFamilies(addresses: readonly string[]): { v4: string[]; v6: string[] } {
   const v4: string[] = [];
@@ -52,54 +98,10 @@ function splitFamilies(addresses: readonly string[]): { v4: string[]; v6: string
   return { v4, v6 };
 }
 
-/**
- * Collects canonical names with Istio's merge rules: the same host from two ServiceEntries
- * merges addresses; a Kubernetes Service replaces ServiceEntry addresses; a hosts-file pin
- * replaces both (an operator's explicit choice).
- */
-class CanonicalNames {
-  readonly byName = new Map<string, MutableEntry>();
-
-  add(name: string, addresses: readonly string[], ports: readonly ServicePort[], origin: NameOrigin): void {
-    const { v4, v6 } = splitFamilies(addresses);
-    if (v4.length === 0 && v6.length === 0) return;
-    const rank = RANK[origin.kind];
-    const existing = this.byName.get(name);
-    if (existing === undefined || rank > existing.rank) {
-      this.byName.set(name, { name, canonical: name, v4, v6, ports, origins: [origin], rank, sharedPorts: true });
-      return;
-    }
-    if (rank < existing.rank) return;
-    for (const a of v4) if (!existing.v4.includes(a)) existing.v4.push(a);
-    for (const a of v6) if (!existing.v6.includes(a)) existing.v6.push(a);
-    for (const p of ports) {
-      if (existing.ports.some((q) => q.name === p.name && q.transport === p.transport)) continue;
-      if (existing.sharedPorts) {
-        existing.ports = [...existing.ports];
-        existing.sharedPorts = false;
-      }
-      (existing.ports as ServicePort[]).push(p);
-    }
-    existing.origins.push(origin);
-  }
-}
-
-/** A Kubernetes-style name whose short forms exist (`name.ns`, `name.ns.svc`, `name`). */
-interface KubeName {
-  fqdn: string;
-  shortName: string;
-  namespace: string;
-}
-
-function serviceEntryAddresses(
-  record: ServiceEntryRecord,
-  host: string,
-  allocations: TableInputs['allocations'],
-): { addresses: string[]; via: NameOrigin['via'] } | undefined {
+function serviceEntryAddresses(record: ServiceEntryRecord, host: string, vip: VipAllocation | undefined): { addresses: readonly string[]; via: NameOrigin['via'] } | undefined {
   if (record.addresses.length > 0) return { addresses: record.addresses, via: 'spec.addresses' };
   const status = record.statusAddresses[host];
   if (status !== undefined && status.length > 0) return { addresses: status, via: 'status.addresses' };
-  const vip = allocations[`${record.namespace}/${record.name}/${host}`];
   if (vip !== undefined && !host.startsWith('*')) {
     const addresses = [vip.v4, vip.v6].filter((a) => a !== '');
     if (addresses.length > 0) return { addresses, via: 'allocated' };
@@ -108,99 +110,518 @@ function serviceEntryAddresses(
   return undefined;
 }
 
-function addKubeService(
-  svc: KubeServiceRecord,
-  clusterDomain: string,
-  names: CanonicalNames,
-  kubeNames: KubeName[],
-): void {
-  if (svc.type === 'ExternalName') return;
+function contribution(name: string, rank: number, addresses: readonly string[], ports: readonly ServicePort[], origin: NameOrigin): Contribution | undefined {
+  const { v4, v6 } = splitFamilies(addresses);
+  if (v4.length === 0 && v6.length === 0) return undefined;
+  return { name, rank, v4, v6, ports, origin };
+}
+
+/** Kubernetes short forms: `name.ns`, `name.ns.svc`, and `name` in the workload's namespace. */
+function aliases(fqdn: string, shortName: string, namespace: string, workloadNamespace: string, origin: NameOrigin): Contribution[] {
+  const forms = [`${shortName}.${namespace}`, `${shortName}.${namespace}.svc`];
+  if (namespace === workloadNamespace) forms.push(shortName);
+  return forms.map((name) => ({ name, rank: RANK_ALIAS, v4: [], v6: [], ports: [], origin, aliasOf: fqdn }));
+}
+
+function kubeContributions(svc: KubeServiceRecord, clusterDomain: string, workloadNamespace: string): Contribution[] {
+  if (svc.type === 'ExternalName') return [];
+  const out: Contribution[] = [];
   const fqdn = `${svc.name}.${svc.namespace}.svc.${clusterDomain}`;
   if (svc.type === 'ClusterIP') {
-    names.add(fqdn, svc.addresses, svc.ports, { kind: 'Service', source: svc.source, via: 'clusterIP' });
-  } else {
-    const ready = svc.endpoints.filter((e) => e.ready);
-    names.add(fqdn, ready.map((e) => e.address), svc.ports, { kind: 'Service', source: svc.source, via: 'endpoints' });
-    // Per-pod names of a headless service (StatefulSet pods): hostname.service.ns.svc.<domain>.
-    for (const ep of ready) {
-      if (ep.hostname === undefined || ep.hostname === '') continue;
-      const podFqdn = `${ep.hostname}.${svc.name}.${svc.namespace}.svc.${clusterDomain}`;
-      names.add(podFqdn, [ep.address], svc.ports, { kind: 'Service', source: svc.source, via: 'endpoints' });
-      kubeNames.push({ fqdn: podFqdn, shortName: `${ep.hostname}.${svc.name}`, namespace: svc.namespace });
-    }
+    const origin: NameOrigin = { kind: 'Service', source: svc.source, via: 'clusterIP' };
+    const c = contribution(fqdn, RANK_SERVICE, svc.addresses, svc.ports, origin);
+    if (c !== undefined) out.push(c, ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origin));
+    return out;
   }
-  kubeNames.push({ fqdn, shortName: svc.name, namespace: svc.namespace });
+  const origin: NameOrigin = { kind: 'Service', source: svc.source, via: 'endpoints' };
+  const ready = svc.endpoints.filter((e) => e.ready);
+  const c = contribution(fqdn, RANK_SERVICE, ready.map((e) => e.address), svc.ports, origin);
+  if (c !== undefined) out.push(c, ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origin));
+  // Per-pod names of a headless service (StatefulSet pods): hostname.service.ns.svc.<domain>.
+  for (const ep of ready) {
+    if (ep.hostname === undefined || ep.hostname === '') continue;
+    const podFqdn = `${ep.hostname}.${svc.name}.${svc.namespace}.svc.${clusterDomain}`;
+    const pod = contribution(podFqdn, RANK_SERVICE, [ep.address], svc.ports, origin);
+    if (pod !== undefined) out.push(pod, ...aliases(podFqdn, `${ep.hostname}.${svc.name}`, svc.namespace, workloadNamespace, origin));
+  }
+  return out;
 }
 
-function hostsSource(file: string, entry: HostsEntry): SourceRef {
-  return { file, document: String(entry.line), kind: 'hosts', namespace: '', name: entry.names[0] ?? '' };
+function serviceEntryContributions(record: ServiceEntryRecord, vipOf: (host: string) => VipAllocation | undefined): Contribution[] {
+  const out: Contribution[] = [];
+  // One origin object per record and way of addressing, shared by its hosts.
+  const originFor: Partial<Record<NameOrigin['via'], NameOrigin>> = {};
+  for (const rawHost of record.hosts) {
+    const host = normalizeName(rawHost);
+    const found = serviceEntryAddresses(record, host, vipOf(host));
+    if (found === undefined) continue; // no usable address: the name forwards
+    const origin = (originFor[found.via] ??= { kind: 'ServiceEntry', source: record.source, via: found.via });
+    const c = contribution(host, RANK_SERVICE_ENTRY, found.addresses, record.ports, origin);
+    if (c !== undefined) out.push(c);
+  }
+  return out;
 }
 
-/** Build the immutable table (DESIGN §2). Pure: same inputs, same table. */
-export function buildNameTable(inputs: TableInputs): NameTable {
-  const clusterDomain = normalizeName(inputs.clusterDomain);
-  const names = new CanonicalNames();
-  const kubeNames: KubeName[] = [];
-
-  for (const record of inputs.records) {
-    if (record.kind === 'Service') {
-      addKubeService(record, clusterDomain, names, kubeNames);
-      continue;
-    }
-    // One origin object per record and way of addressing, shared by its hosts.
-    const originFor: Partial<Record<NameOrigin['via'], NameOrigin>> = {};
-    for (const rawHost of record.hosts) {
-      const host = normalizeName(rawHost);
-      const found = serviceEntryAddresses(record, host, inputs.allocations);
-      if (found === undefined) continue; // no usable address: the name forwards
-      const origin = (originFor[found.via] ??= { kind: 'ServiceEntry', source: record.source, via: found.via });
-      names.add(host, found.addresses, record.ports, origin);
+function hostsContributions(file: string, entries: readonly HostsEntry[]): Contribution[] {
+  const out: Contribution[] = [];
+  for (const entry of entries) {
+    const source: SourceRef = { file, document: String(entry.line), kind: 'hosts', namespace: '', name: entry.names[0] ?? '' };
+    const origin: NameOrigin = { kind: 'hosts', source, via: 'hosts' };
+    for (const n of entry.names) {
+      const c = contribution(normalizeName(n), RANK_HOSTS, [entry.address], [], origin);
+      if (c !== undefined) out.push(c);
     }
   }
-  for (const { file, entries } of inputs.hostsFiles) {
-    for (const entry of entries) {
-      for (const n of entry.names) {
-        names.add(normalizeName(n), [entry.address], [], { kind: 'hosts', source: hostsSource(file, entry), via: 'hosts' });
+  return out;
+}
+
+/** Merge the contributions of one canonical name: the highest rank wins; equal ranks merge in input order. */
+function mergeCanonical(name: string, contributions: ReadonlyArray<readonly [Unit, Contribution]>): NameInfo | undefined {
+  let top = 0;
+  for (const [, c] of contributions) if (c.rank > top) top = c.rank;
+  if (top === RANK_ALIAS) return undefined;
+  const winners = contributions.filter(([, c]) => c.rank === top);
+  if (winners.length > 1) winners.sort((a, b) => (a[0].order < b[0].order ? -1 : a[0].order > b[0].order ? 1 : 0));
+  const first = winners[0][1];
+  if (winners.length === 1) return { name, canonical: name, v4: first.v4, v6: first.v6, ports: first.ports, origins: [first.origin] };
+  const v4: string[] = [];
+  const v6: string[] = [];
+  const ports: ServicePort[] = [];
+  const origins: NameOrigin[] = [];
+  for (const [, c] of winners) {
+    for (const a of c.v4) if (!v4.includes(a)) v4.push(a);
+    for (const a of c.v6) if (!v6.includes(a)) v6.push(a);
+    for (const p of c.ports) if (!ports.some((q) => q.name === p.name && q.transport === p.transport)) ports.push(p);
+    if (!origins.includes(c.origin)) origins.push(c.origin);
+  }
+  return { name, canonical: name, v4, v6, ports, origins };
+}
+
+function byOrder(a: readonly [Unit, Contribution], b: readonly [Unit, Contribution]): number {
+  return a[0].order < b[0].order ? -1 : a[0].order > b[0].order ? 1 : 0;
+}
+
+/** A name → units index that stores the common single unit without an array. */
+class UnitIndex {
+  private readonly map = new Map<string, Unit | Unit[]>();
+
+  add(name: string, unit: Unit): void {
+    const cur = this.map.get(name);
+    if (cur === undefined) this.map.set(name, unit);
+    else if (Array.isArray(cur)) {
+      if (!cur.includes(unit)) cur.push(unit);
+    } else if (cur !== unit) this.map.set(name, [cur, unit]);
+  }
+
+  remove(name: string, unit: Unit): void {
+    const cur = this.map.get(name);
+    if (cur === unit) this.map.delete(name);
+    else if (Array.isArray(cur)) {
+      const rest = cur.filter((u) => u !== unit);
+      if (rest.length === 0) this.map.delete(name);
+      else this.map.set(name, rest.length === 1 ? rest[0] : rest);
+    }
+  }
+
+  /** Every (unit, contribution) offering `name`. */
+  contributionsOf(name: string): Array<readonly [Unit, Contribution]> {
+    const cur = this.map.get(name);
+    if (cur === undefined) return [];
+    const units = Array.isArray(cur) ? cur : [cur];
+    const out: Array<readonly [Unit, Contribution]> = [];
+    for (const u of units) for (const c of u.contributions) if (c.name === name) out.push([u, c]);
+    return out;
+  }
+}
+
+/** address → the canonical names holding it (a string for the usual single holder). */
+class AddressIndex {
+  private readonly map = new Map<string, string | string[]>();
+
+  add(address: string, name: string): void {
+    const cur = this.map.get(address);
+    if (cur === undefined) this.map.set(address, name);
+    else if (Array.isArray(cur)) {
+      if (!cur.includes(name)) cur.push(name);
+    } else if (cur !== name) this.map.set(address, [cur, name]);
+  }
+
+  remove(address: string, name: string): void {
+    const cur = this.map.get(address);
+    if (cur === name) this.map.delete(address);
+    else if (Array.isArray(cur)) {
+      const rest = cur.filter((n) => n !== name);
+      if (rest.length === 0) this.map.delete(address);
+      else this.map.set(address, rest.length === 1 ? rest[0] : rest);
+    }
+  }
+
+  /** The PTR owner: the smallest name holding the address (order-independent, so stable). */
+  owner(address: string): string | undefined {
+    const cur = this.map.get(address);
+    if (cur === undefined || typeof cur === 'string') return cur;
+    return cur.reduce((a, b) => (b < a ? b : a));
+  }
+}
+
+/**
+ * Keeps the table between reloads. `update` takes the whole input each time but only re-derives
+ * what changed: records are compared by identity (the input store hands back the same parsed
+ * objects for files that did not change).
+ */
+export class TableBuilder {
+  private units = new Map<object, { unit: Unit; signature: string }>();
+  private index = new UnitIndex();
+  private readonly exact = new Map<string, NameInfo>();
+  private readonly wildcards = new Map<string, NameInfo>();
+  private addresses = new AddressIndex();
+  /** canonical name → alias names that currently point at it. */
+  private aliasesOf = new Map<string, Set<string>>();
+  private allocator = new VipAllocator();
+  private allocationOwner = new Map<string, Unit>();
+  /** VIP key → the units that qualify for it (normally one). */
+  private wanters = new Map<string, Set<Unit>>();
+  private globals = '';
+  private hints: Allocations;
+  private readonly endpointSetIds = new WeakMap<EndpointSet, number>();
+  private nextEndpointSetId = 1;
+
+  /** `hints`: the persisted allocations, honoured where still free (stable VIPs across restarts). */
+  constructor(hints: Allocations = {}) {
+    this.hints = hints;
+  }
+
+  /** Current VIP allocations, for the state file. */
+  allocations(): Allocations {
+    return this.allocator.toRecord();
+  }
+
+  private reset(): void {
+    // Keep VIPs across a reset (e.g. the workload namespace changed): they become hints.
+    this.hints = { ...this.hints, ...this.allocator.toRecord() };
+    this.units = new Map();
+    this.index = new UnitIndex();
+    this.exact.clear();
+    this.wildcards.clear();
+    this.addresses = new AddressIndex();
+    this.aliasesOf = new Map();
+    this.allocator = new VipAllocator();
+    this.allocationOwner = new Map();
+    this.wanters = new Map();
+  }
+
+  private endpointSignature(sets: readonly EndpointSet[] | undefined): string {
+    if (sets === undefined) return '';
+    return sets
+      .map((s) => {
+        let id = this.endpointSetIds.get(s);
+        if (id === undefined) {
+          id = this.nextEndpointSetId++;
+          this.endpointSetIds.set(s, id);
+        }
+        return id;
+      })
+      .join(',');
+  }
+
+  update(inputs: BuilderInputs): BuildResult {
+    const clusterDomain = normalizeName(inputs.clusterDomain);
+    const globals = `${clusterDomain}|${inputs.namespace}|${inputs.autoAllocate}`;
+    if (globals !== this.globals) {
+      this.reset();
+      this.globals = globals;
+    }
+
+    // Endpoints of headless services may live in other files than their Service.
+    const endpointsByService = new Map<string, EndpointSet[]>();
+    for (const f of inputs.files) {
+      for (const set of f.endpointSets) {
+        const key = `${set.namespace}/${set.serviceName}`;
+        const list = endpointsByService.get(key);
+        if (list === undefined) endpointsByService.set(key, [set]);
+        else list.push(set);
       }
     }
-  }
 
-  const exact = new Map<string, NameInfo>();
-  const wildcards = new Map<string, NameInfo>(); // apex → info of `*.apex`
-  const ptr = new Map<string, string>(); // address → the first canonical name holding it
+    // Which units are new, which are gone: identity of the parsed objects, plus endpoint sets.
+    const next = new Map<object, { unit: Unit; signature: string }>();
+    const added: Unit[] = [];
+    inputs.files.forEach((f, fileIndex) => {
+      f.records.forEach((record, i) => {
+        const sets = record.kind === 'Service' ? endpointsByService.get(`${record.namespace}/${record.name}`) : undefined;
+        const signature = this.endpointSignature(sets);
+        const known = this.units.get(record);
+        if (known !== undefined && known.signature === signature && !next.has(record)) {
+          next.set(record, known);
+          return;
+        }
+        if (next.has(record)) return; // the same object twice: once is enough
+        let attached: ServiceRecord = record;
+        if (record.kind === 'Service' && sets !== undefined) {
+          attached = { ...record, endpoints: mergeEndpoints([...record.endpoints, ...sets.flatMap((s) => s.endpoints)]) };
+        }
+        const unit: Unit = { order: `${String(fileIndex).padStart(6, '0')}\u0001${f.file}\u0001${String(i).padStart(7, '0')}`, record: attached, contributions: [], allocationKeys: [], wantedKeys: [], allocationOrder: new Map(), claims: [] };
+        next.set(record, { unit, signature });
+        added.push(unit);
+      });
+    });
+    inputs.hostsFiles.forEach((h, i) => {
+      const known = this.units.get(h.entries);
+      if (known !== undefined) {
+        next.set(h.entries, known);
+        return;
+      }
+      const unit: Unit = { order: `~hosts\u0001${String(i).padStart(4, '0')}\u0001${h.file}`, hosts: h, contributions: [], allocationKeys: [], wantedKeys: [], allocationOrder: new Map(), claims: [] };
+      next.set(h.entries, { unit, signature: '' });
+      added.push(unit);
+    });
+    const removed: Unit[] = [];
+    for (const [key, { unit }] of this.units) if (!next.has(key)) removed.push(unit);
+    this.units = next;
 
-  // Input order is deterministic (files sorted, documents in order), so first-wins rules for PTR
-  // owners and alias collisions are too, without sorting 300,000 names. The entries themselves
-  // become the NameInfo objects (no copies: at this scale every allocation shows in the GC).
-  for (const [name, entry] of names.byName) {
-    if (name === '*') continue; // a bare `*` host would capture every query; Istio's proxy ignores it too
-    if (name.startsWith('*.')) {
-      wildcards.set(name.slice(2), entry);
-      continue;
+    const dirty = new Set<string>();
+    const released = new Map<string, VipAllocation>();
+    let allocationsChanged = false;
+    /** Keys whose owner must be decided again (a wanter came or went, or its VIP was claimed). */
+    const affectedKeys = new Set<string>();
+    const toDerive = new Set<Unit>(added);
+    const dropContributions = (unit: Unit): void => {
+      for (const c of unit.contributions) {
+        this.index.remove(c.name, unit);
+        dirty.add(c.name);
+      }
+      unit.contributions = [];
+    };
+    const releaseKey = (key: string): void => {
+      const owner = this.allocationOwner.get(key);
+      const vip = this.allocator.release(key);
+      if (vip !== undefined) released.set(key, vip);
+      this.allocationOwner.delete(key);
+      if (owner !== undefined) owner.allocationKeys = owner.allocationKeys.filter((k) => k !== key);
+      allocationsChanged = true;
+    };
+
+    for (const unit of removed) {
+      dropContributions(unit);
+      for (const key of unit.wantedKeys) {
+        this.wanters.get(key)?.delete(unit);
+        affectedKeys.add(key);
+      }
+      for (const key of [...unit.allocationKeys]) releaseKey(key);
+      this.allocator.unclaim(unit.claims);
+      unit.claims = [];
     }
-    exact.set(name, entry);
-    for (const a of entry.v4) if (!ptr.has(a)) ptr.set(a, name);
-    for (const a of entry.v6) if (!ptr.has(a)) ptr.set(a, name);
+
+    // Declared addresses first: a VIP they now collide with moves (its owner is re-derived).
+    for (const unit of added) {
+      if (unit.record === undefined) continue;
+      unit.claims = declaredAddresses(unit.record);
+      for (const displacedKey of this.allocator.claim(unit.claims)) {
+        const owner = this.allocationOwner.get(displacedKey);
+        if (owner === undefined) continue;
+        releaseKey(displacedKey);
+        affectedKeys.add(displacedKey);
+        toDerive.add(owner); // its answer loses the claimed address, whoever gets the key next
+      }
+    }
+
+    if (inputs.autoAllocate) {
+      // Who wants which VIP: the new units' qualifying hosts.
+      for (const unit of added) {
+        const record = unit.record;
+        if (record === undefined || record.kind !== 'ServiceEntry') continue;
+        for (const host of allocatableHosts(record)) {
+          const key = allocationKey(record.namespace, record.name, host);
+          unit.wantedKeys.push(key);
+          unit.allocationOrder.set(key, allocationOrder(record, host));
+          let set = this.wanters.get(key);
+          if (set === undefined) this.wanters.set(key, (set = new Set()));
+          set.add(unit);
+          affectedKeys.add(key);
+        }
+      }
+      // Each affected key goes to its first wanter in input order (the same record a fresh build
+      // would pick); a unit that loses or gains a key is re-derived.
+      const toAllocate: Array<{ key: string; order: string; unit: Unit }> = [];
+      for (const key of affectedKeys) {
+        const wanters = this.wanters.get(key);
+        let winner: Unit | undefined;
+        for (const u of wanters ?? []) if (winner === undefined || u.order < winner.order) winner = u;
+        if (wanters !== undefined && wanters.size === 0) this.wanters.delete(key);
+        const owner = this.allocationOwner.get(key);
+        if (owner === winner && (winner === undefined || this.allocator.get(key) !== undefined)) continue;
+        if (owner !== undefined) {
+          releaseKey(key);
+          toDerive.add(owner);
+        }
+        if (winner !== undefined) {
+          toDerive.add(winner);
+          toAllocate.push({ key, order: winner.allocationOrder.get(key) ?? '', unit: winner });
+        }
+      }
+      if (toAllocate.length > 1) toAllocate.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+      // Hints (a released key's previous VIP, the persisted state) first, then the lowest free.
+      for (const a of toAllocate) {
+        const hint = released.get(a.key) ?? this.hints[a.key];
+        if (hint !== undefined) this.allocator.takeHint(a.key, hint);
+      }
+      for (const a of toAllocate) {
+        const before = released.get(a.key);
+        const vip = this.allocator.allocate(a.key);
+        if (before === undefined || before.v4 !== vip.v4 || before.v6 !== vip.v6) allocationsChanged = true;
+        this.allocationOwner.set(a.key, a.unit);
+        a.unit.allocationKeys.push(a.key);
+      }
+    }
+
+    // Contributions of the new and re-derived units (a unit only sees the VIPs it owns).
+    const isNew = new Set<Unit>(added);
+    for (const unit of toDerive) {
+      if (!isNew.has(unit)) dropContributions(unit);
+      const record = unit.record;
+      if (record === undefined) unit.contributions = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
+      else if (record.kind === 'Service') unit.contributions = kubeContributions(record, clusterDomain, inputs.namespace);
+      else {
+        unit.contributions = serviceEntryContributions(record, (host) => {
+          const key = allocationKey(record.namespace, record.name, host);
+          return this.allocationOwner.get(key) === unit ? this.allocator.get(key) : undefined;
+        });
+      }
+      for (const c of unit.contributions) {
+        this.index.add(c.name, unit);
+        dirty.add(c.name);
+      }
+    }
+    // After the first update the persisted state has done its job; later re-adds use `released`.
+    this.hints = {};
+
+    const fresh: NameInfo[] = [];
+    const counts = this.remerge(dirty, fresh);
+    return {
+      table: new MapNameTable(this.exact, this.wildcards, this.addresses, inputs.searchDomains.map(normalizeName).filter((d) => d !== '')),
+      ...counts,
+      allocationsChanged,
+      fresh,
+      exhausted: { ...this.allocator.exhausted },
+    };
   }
 
-  // Short forms of Kubernetes names: `name.ns`, `name.ns.svc`, and `name` in the workload's
-  // namespace. A canonical name always beats an alias with the same spelling.
-  const svcLabel = 'svc';
-  const aliases: Array<[string, string]> = [];
-  for (const k of kubeNames) {
-    if (!exact.has(k.fqdn)) continue;
-    aliases.push([`${k.shortName}.${k.namespace}`, k.fqdn]);
-    aliases.push([`${k.shortName}.${k.namespace}.${svcLabel}`, k.fqdn]);
-    if (k.namespace === inputs.namespace) aliases.push([k.shortName, k.fqdn]);
+  /** Re-merge the dirty names (canonical names first, then the aliases that depend on them). */
+  private remerge(dirty: Set<string>, fresh: NameInfo[]): { added: number; removed: number; changed: number } {
+    let added = 0;
+    let removed = 0;
+    let changed = 0;
+    const count = (before: NameInfo | undefined, after: NameInfo | undefined): void => {
+      if (after !== undefined && after !== before) fresh.push(after);
+      if (before === undefined && after !== undefined) added++;
+      else if (before !== undefined && after === undefined) removed++;
+      else if (before !== undefined && after !== undefined && !sameAnswer(before, after)) changed++;
+    };
+    const aliasNames = new Set<string>();
+    for (const name of dirty) {
+      if (name === '*') continue; // a bare `*` host would capture every query; Istio's proxy ignores it too
+      const contributions = this.index.contributionsOf(name);
+      const canonical = mergeCanonical(name, contributions);
+      // Alias contributions of this name (it may be a short form, now or before).
+      for (const [, c] of contributions) if (c.aliasOf !== undefined) aliasNames.add(name);
+      if (name.startsWith('*.')) {
+        const apex = name.slice(2);
+        const before = this.wildcards.get(apex);
+        if (canonical === undefined) this.wildcards.delete(apex);
+        else this.wildcards.set(apex, canonical);
+        count(before, canonical);
+        continue;
+      }
+      const before = this.exact.get(name);
+      const beforeWasCanonical = before !== undefined && before.canonical === name;
+      if (canonical === undefined && !beforeWasCanonical) {
+        if (before !== undefined) aliasNames.add(name); // an alias whose sources changed
+        continue;
+      }
+      if (beforeWasCanonical) {
+        for (const a of before.v4) this.addresses.remove(a, name);
+        for (const a of before.v6) this.addresses.remove(a, name);
+      }
+      if (canonical === undefined) {
+        this.exact.delete(name);
+        aliasNames.add(name); // an alias may take over the spelling
+      } else {
+        this.exact.set(name, canonical);
+        for (const a of canonical.v4) this.addresses.add(a, name);
+        for (const a of canonical.v6) this.addresses.add(a, name);
+      }
+      count(before, canonical);
+      // Short forms of this canonical name follow it.
+      for (const alias of this.aliasesOf.get(name) ?? []) aliasNames.add(alias);
+    }
+    for (const alias of aliasNames) {
+      const before = this.exact.get(alias);
+      if (before !== undefined && before.canonical === alias) continue; // a canonical name beats an alias
+      // The first short form (in input order) whose canonical name is in the table wins.
+      const candidates = this.index
+        .contributionsOf(alias)
+        .filter(([, c]) => c.aliasOf !== undefined)
+        .sort(byOrder);
+      let after: NameInfo | undefined;
+      for (const [, c] of candidates) {
+        const target = this.exact.get(c.aliasOf!);
+        if (target !== undefined && target.canonical === c.aliasOf) {
+          // Unchanged short forms keep their object (and with it their precomputed answer bytes).
+          after =
+            before !== undefined && before.canonical === target.canonical && sameAnswer(before, target) && before.origins === target.origins
+              ? before
+              : { name: alias, canonical: target.canonical, v4: target.v4, v6: target.v6, ports: target.ports, origins: target.origins };
+          break;
+        }
+      }
+      if (before !== undefined && before.canonical !== alias) this.aliasesOf.get(before.canonical)?.delete(alias);
+      if (after === undefined) this.exact.delete(alias);
+      else {
+        this.exact.set(alias, after);
+        let set = this.aliasesOf.get(after.canonical);
+        if (set === undefined) this.aliasesOf.set(after.canonical, (set = new Set()));
+        set.add(alias);
+      }
+      count(before, after);
+    }
+    return { added, removed, changed };
   }
-  for (const [alias, fqdn] of aliases) {
-    if (exact.has(alias)) continue;
-    const target = exact.get(fqdn)!;
-    exact.set(alias, { name: alias, canonical: target.canonical, v4: target.v4, v6: target.v6, ports: target.ports, origins: target.origins });
-  }
+}
 
-  const searchDomains = inputs.searchDomains.map(normalizeName).filter((d) => d !== '');
-  return new MapNameTable(exact, wildcards, ptr, searchDomains);
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function sameAnswer(a: NameInfo, b: NameInfo): boolean {
+  return sameList(a.v4, b.v4) && sameList(a.v6, b.v6) && a.ports.length === b.ports.length && a.ports.every((p, i) => p.port === b.ports[i].port && p.name === b.ports[i].name);
+}
+
+/** Everything the one-shot table is a pure function of (tests, `meshdns table`). */
+export interface TableInputs {
+  records: readonly ServiceRecord[];
+  /** Local VIPs by `namespace/name/host` (as `allocateVips` gives them). */
+  allocations: Readonly<Allocations>;
+  hostsFiles: ReadonlyArray<{ file: string; entries: readonly HostsEntry[] }>;
+  clusterDomain: string;
+  namespace: string;
+  searchDomains: readonly string[];
+}
+
+/**
+ * Build the table in one go (DESIGN §2). Pure: same inputs, same table. The records are taken
+ * as they are (endpoints already attached); `allocations` seed the allocator, so the VIPs are
+ * the given ones.
+ */
+export function buildNameTable(inputs: TableInputs): NameTable {
+  const builder = new TableBuilder(inputs.allocations);
+  return builder.update({
+    files: [{ file: '', records: inputs.records, endpointSets: [] }],
+    hostsFiles: inputs.hostsFiles,
+    clusterDomain: inputs.clusterDomain,
+    namespace: inputs.namespace,
+    searchDomains: inputs.searchDomains,
+    autoAllocate: Object.keys(inputs.allocations).length > 0,
+  }).table;
 }
 
 class MapNameTable implements NameTable {
@@ -209,7 +630,7 @@ class MapNameTable implements NameTable {
   constructor(
     private readonly exact: ReadonlyMap<string, NameInfo>,
     private readonly wildcards: ReadonlyMap<string, NameInfo>,
-    private readonly ptr: ReadonlyMap<string, string>,
+    private readonly addresses: AddressIndex,
     readonly searchDomains: readonly string[],
   ) {
     this.size = exact.size + wildcards.size;
@@ -269,7 +690,7 @@ class MapNameTable implements NameTable {
 
   lookupPtr(name: string): string | undefined {
     const address = addressOfReverseName(name);
-    return address === undefined ? undefined : this.ptr.get(address);
+    return address === undefined ? undefined : this.addresses.owner(address);
   }
 
   *entries(): IterableIterator<NameInfo> {

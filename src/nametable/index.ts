@@ -1,6 +1,6 @@
 export type { Lookup, NameInfo, NameOrigin, NameTable, SrvLookup } from './types';
-export { buildNameTable } from './build';
-export type { TableInputs } from './build';
+export { buildNameTable, TableBuilder } from './build';
+export type { TableInputs, BuilderInputs, BuildResult, RegistryFileInput } from './build';
 export { reversePointerName, addressOfReverseName, compressIpv6 } from './reverse';
 export { tableRows, formatTableText } from './rows';
 export type { TableRow } from './rows';
