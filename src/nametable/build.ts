@@ -74,9 +74,15 @@ interface Unit {
   allocationKeys: string[];
   /** VIP keys this unit qualifies for (it holds them unless an earlier record wants the same). */
   wantedKeys: string[];
-  allocationOrder: Map<string, string>;
-  claims: string[];
+  /** Declared addresses claimed in the allocator (spec/status/clusterIP). */
+  claims: readonly string[];
+  /** The update that last saw this unit in the input (mark and sweep). */
+  seen: number;
+  signature: string;
 }
+
+/** Shared by the many units that have none: at 100,000 records every empty array counts. */
+const NONE: readonly string[] = Object.freeze([]);
 
 function normalizeName(name: string): string {
   const lower = name.toLowerCase();
@@ -201,6 +207,12 @@ function byOrder(a: readonly [Unit, Contribution], b: readonly [Unit, Contributi
   return a[0].order < b[0].order ? -1 : a[0].order > b[0].order ? 1 : 0;
 }
 
+/** The first-time allocation order of `key` held by `unit` (creation time, namespace, name, host). */
+function winnerOrder(unit: Unit, key: string): string {
+  const record = unit.record as ServiceEntryRecord;
+  return allocationOrder(record, key.slice(record.namespace.length + record.name.length + 2));
+}
+
 /** A name → units index that stores the common single unit without an array. */
 class UnitIndex {
   private readonly map = new Map<string, Unit | Unit[]>();
@@ -270,7 +282,8 @@ class AddressIndex {
  * objects for files that did not change).
  */
 export class TableBuilder {
-  private units = new Map<object, { unit: Unit; signature: string }>();
+  private units = new Map<object, Unit>();
+  private generation = 0;
   private index = new UnitIndex();
   private readonly exact = new Map<string, NameInfo>();
   private readonly wildcards = new Map<string, NameInfo>();
@@ -280,7 +293,7 @@ export class TableBuilder {
   private allocator = new VipAllocator();
   private allocationOwner = new Map<string, Unit>();
   /** VIP key → the units that qualify for it (normally one). */
-  private wanters = new Map<string, Set<Unit>>();
+  private wanters = new Map<string, Unit | Unit[]>();
   private globals = '';
   private hints: Allocations;
   private readonly endpointSetIds = new WeakMap<EndpointSet, number>();
@@ -344,40 +357,46 @@ export class TableBuilder {
     }
 
     // Which units are new, which are gone: identity of the parsed objects, plus endpoint sets.
-    const next = new Map<object, { unit: Unit; signature: string }>();
+    const generation = ++this.generation;
     const added: Unit[] = [];
+    const removedUnits: Unit[] = [];
     inputs.files.forEach((f, fileIndex) => {
       f.records.forEach((record, i) => {
         const sets = record.kind === 'Service' ? endpointsByService.get(`${record.namespace}/${record.name}`) : undefined;
         const signature = this.endpointSignature(sets);
         const known = this.units.get(record);
-        if (known !== undefined && known.signature === signature && !next.has(record)) {
-          next.set(record, known);
+        if (known !== undefined && known.seen === generation) return; // the same object twice: once is enough
+        if (known !== undefined && known.signature === signature) {
+          known.seen = generation;
           return;
         }
-        if (next.has(record)) return; // the same object twice: once is enough
+        if (known !== undefined) removedUnits.push(known); // its endpoints changed: derive it again
         let attached: ServiceRecord = record;
         if (record.kind === 'Service' && sets !== undefined) {
           attached = { ...record, endpoints: mergeEndpoints([...record.endpoints, ...sets.flatMap((s) => s.endpoints)]) };
         }
-        const unit: Unit = { order: `${String(fileIndex).padStart(6, '0')}\u0001${f.file}\u0001${String(i).padStart(7, '0')}`, record: attached, contributions: [], allocationKeys: [], wantedKeys: [], allocationOrder: new Map(), claims: [] };
-        next.set(record, { unit, signature });
+        const unit: Unit = { order: `${String(fileIndex).padStart(6, '0')}\u0001${f.file}\u0001${String(i).padStart(7, '0')}`, record: attached, contributions: [], allocationKeys: [], wantedKeys: [], claims: NONE, seen: generation, signature };
+        this.units.set(record, unit);
         added.push(unit);
       });
     });
     inputs.hostsFiles.forEach((h, i) => {
       const known = this.units.get(h.entries);
       if (known !== undefined) {
-        next.set(h.entries, known);
+        known.seen = generation;
         return;
       }
-      const unit: Unit = { order: `~hosts\u0001${String(i).padStart(4, '0')}\u0001${h.file}`, hosts: h, contributions: [], allocationKeys: [], wantedKeys: [], allocationOrder: new Map(), claims: [] };
-      next.set(h.entries, { unit, signature: '' });
+      const unit: Unit = { order: `~hosts\u0001${String(i).padStart(4, '0')}\u0001${h.file}`, hosts: h, contributions: [], allocationKeys: [], wantedKeys: [], claims: NONE, seen: generation, signature: '' };
+      this.units.set(h.entries, unit);
       added.push(unit);
     });
-    const removed: Unit[] = [];
-    for (const [key, { unit }] of this.units) if (!next.has(key)) removed.push(unit);
-    this.units = next;
+    const removed: Unit[] = removedUnits;
+    for (const [key, unit] of this.units) {
+      if (unit.seen !== generation) {
+        removed.push(unit);
+        this.units.delete(key);
+      }
+    }
 
     const dirty = new Set<string>();
     const released = new Map<string, VipAllocation>();
@@ -404,18 +423,25 @@ export class TableBuilder {
     for (const unit of removed) {
       dropContributions(unit);
       for (const key of unit.wantedKeys) {
-        this.wanters.get(key)?.delete(unit);
+        const cur = this.wanters.get(key);
+        if (cur === unit) this.wanters.delete(key);
+        else if (Array.isArray(cur)) {
+          const rest = cur.filter((u) => u !== unit);
+          if (rest.length === 0) this.wanters.delete(key);
+          else this.wanters.set(key, rest.length === 1 ? rest[0] : rest);
+        }
         affectedKeys.add(key);
       }
       for (const key of [...unit.allocationKeys]) releaseKey(key);
       this.allocator.unclaim(unit.claims);
-      unit.claims = [];
+      unit.claims = NONE;
     }
 
     // Declared addresses first: a VIP they now collide with moves (its owner is re-derived).
     for (const unit of added) {
       if (unit.record === undefined) continue;
-      unit.claims = declaredAddresses(unit.record);
+      const declared = declaredAddresses(unit.record);
+      unit.claims = declared.length === 0 ? NONE : declared;
       for (const displacedKey of this.allocator.claim(unit.claims)) {
         const owner = this.allocationOwner.get(displacedKey);
         if (owner === undefined) continue;
@@ -433,10 +459,11 @@ export class TableBuilder {
         for (const host of allocatableHosts(record)) {
           const key = allocationKey(record.namespace, record.name, host);
           unit.wantedKeys.push(key);
-          unit.allocationOrder.set(key, allocationOrder(record, host));
-          let set = this.wanters.get(key);
-          if (set === undefined) this.wanters.set(key, (set = new Set()));
-          set.add(unit);
+          const cur = this.wanters.get(key);
+          if (cur === undefined) this.wanters.set(key, unit);
+          else if (Array.isArray(cur)) {
+            if (!cur.includes(unit)) cur.push(unit);
+          } else if (cur !== unit) this.wanters.set(key, [cur, unit]);
           affectedKeys.add(key);
         }
       }
@@ -446,8 +473,9 @@ export class TableBuilder {
       for (const key of affectedKeys) {
         const wanters = this.wanters.get(key);
         let winner: Unit | undefined;
-        for (const u of wanters ?? []) if (winner === undefined || u.order < winner.order) winner = u;
-        if (wanters !== undefined && wanters.size === 0) this.wanters.delete(key);
+        if (Array.isArray(wanters)) {
+          for (const u of wanters) if (winner === undefined || u.order < winner.order) winner = u;
+        } else winner = wanters;
         const owner = this.allocationOwner.get(key);
         if (owner === winner && (winner === undefined || this.allocator.get(key) !== undefined)) continue;
         if (owner !== undefined) {
@@ -456,7 +484,7 @@ export class TableBuilder {
         }
         if (winner !== undefined) {
           toDerive.add(winner);
-          toAllocate.push({ key, order: winner.allocationOrder.get(key) ?? '', unit: winner });
+          toAllocate.push({ key, order: winnerOrder(winner, key), unit: winner });
         }
       }
       if (toAllocate.length > 1) toAllocate.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
