@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { ListenAddress } from '../config/types';
 import type { Reply } from './types';
+import { literalLookup } from './literalLookup';
 
 /** What the sockets hand every received message to. */
 export type PacketHandler = (packet: Buffer, transport: 'udp' | 'tcp', remoteAddress: string) => Reply | Promise<Reply>;
@@ -60,7 +61,7 @@ function settle(result: Reply | Promise<Reply>, send: (reply: Buffer) => void, o
 
 function bindUdp(address: ListenAddress, handle: PacketHandler, events: ServerEvents): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket({ type: address.family === 6 ? 'udp6' : 'udp4', ipv6Only: address.family === 6 });
+    const socket = dgram.createSocket({ type: address.family === 6 ? 'udp6' : 'udp4', ipv6Only: address.family === 6, lookup: literalLookup });
     const onError = (err: unknown): void => events.onHandlerError?.(err);
     socket.once('error', (err) => reject(new ListenError(address, 'udp', err)));
     socket.on('message', (packet, rinfo) => {
