@@ -77,6 +77,7 @@ export class MeshDnsService {
   private watcher: InputWatcher | undefined;
   /** Problems already logged, so a broken file is reported once per change, not per reload. */
   private reportedProblems = new Set<string>();
+  private lastUpstreamNotes = '';
   /** Settings as bound at start: what cannot change without a restart is compared to these. */
   private startSettings: Snapshot['settings'] | undefined;
   readonly startedAt = Date.now();
@@ -268,7 +269,12 @@ export class MeshDnsService {
       if (started instanceof Error) this.log.warn(`${started.message}; serving DNS without metrics`);
       else this.metricsServer = started;
     }
-    if (this.options.watch !== false) await this.startWatching();
+    if (this.options.watch !== false) {
+      await this.startWatching();
+      // A file changed between the first read and the watcher's initial scan raised no event:
+      // look once more (unchanged files are not re-parsed, so this is cheap).
+      await this.reload('watching');
+    }
     this.log.info(
       {
         version: VERSION,
@@ -374,7 +380,9 @@ export class MeshDnsService {
       this.log[p.severity === 'warning' ? 'warn' : 'error']({ file: p.file, document: p.document, field: p.field }, text);
     }
     this.reportedProblems = current;
-    for (const note of choice.notes) this.log.info(note);
+    const notes = choice.notes.join('\n');
+    if (notes !== this.lastUpstreamNotes) for (const note of choice.notes) this.log.info(note);
+    this.lastUpstreamNotes = notes;
     this.log.info({ reason, names: summary.names, added, removed, changed, errors: problems.length, ms: Math.round(ms * 10) / 10 }, 'table loaded');
     // Capture switched on or off in the mesh config / settings (the start reload captures in start()).
     if (this.server !== undefined) await this.syncResolvConfCapture(snap);
