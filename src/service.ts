@@ -153,7 +153,7 @@ export class MeshDnsService {
   readiness(): { ready: boolean; reason: string } {
     if (this.server === undefined) return { ready: false, reason: 'not serving yet' };
     const capture = this.captureState().state;
-    const wanted = this.snapshot !== undefined && this.snapshot.settings.resolvConf.manage !== 'false' && this.snapshot.effective.dnsCapture;
+    const wanted = this.snapshot !== undefined && shouldManageResolvConf(this.snapshot.effective);
     if (wanted && capture !== 'captured') return { ready: false, reason: `serving, but resolv.conf is ${capture}` };
     return { ready: true, reason: `ready: serving${capture === 'captured' ? ', resolv.conf captured' : ''}` };
   }
