@@ -3,7 +3,8 @@
 // test/hostile/fuzz.test.ts (short mode) and bench/fuzz.ts (`npm run fuzz`, long mode).
 import net from 'node:net';
 import http from 'node:http';
-import { ask, answerLines, encodeQuery, decodeAnswer } from '../dns/client';
+import dgram from 'node:dgram';
+import { ask, answerLines, encodeQuery, decodeAnswer, type Answer } from '../dns/client';
 import { startChaosUpstream, type ChaosAction } from './chaosUpstream';
 import { startMeshDnsProcess, type MeshDnsProcess } from './meshdnsProcess';
 import { parsePrometheusText } from './promText';
@@ -87,12 +88,44 @@ export async function countedRequests(metricsAddress: string): Promise<number> {
   return samples.filter((s) => s.name === 'meshdns_dns_requests_total').reduce((a, s) => a + s.value, 0);
 }
 
+/**
+ * A UDP exchange that, like a real stub resolver, takes only the reply with its ID and question:
+ * a fresh client socket can be handed an ephemeral port a fuzz socket just used, and a late
+ * reply to a fuzz packet must not be mistaken for the health check's answer.
+ */
+export function askMatching(port: number, name: string, type: string, timeoutMs: number): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const id = Math.floor(Math.random() * 0x10000);
+    const query = encodeQuery(name, type, { id });
+    const sock = dgram.createSocket('udp4');
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new Error(`timeout after ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.on('message', (msg) => {
+      if (msg.length < 12 || msg.readUInt16BE(0) !== id) return;
+      let a: Answer;
+      try {
+        a = decodeAnswer(msg);
+      } catch {
+        return;
+      }
+      if (a.msg.questions?.[0]?.name.toLowerCase() !== name.toLowerCase()) return;
+      clearTimeout(timer);
+      sock.close();
+      resolve(a);
+    });
+    sock.send(query, port, '127.0.0.1');
+  });
+}
+
 /** The good query after every batch: a mesh name with a known answer. */
 export async function healthCheck(port: number, transport: 'udp' | 'tcp', timeoutMs: number): Promise<string | null> {
+  const name = 'productpage.vm-ns.svc.cluster.local';
   try {
-    const a = await ask(port, 'productpage.vm-ns.svc.cluster.local', 'A', { transport, timeoutMs });
+    const a = transport === 'udp' ? await askMatching(port, name, 'A', timeoutMs) : await ask(port, name, 'A', { transport, timeoutMs });
     const lines = answerLines(a);
-    if (a.rcode !== 'NOERROR' || lines.join() !== 'A productpage.vm-ns.svc.cluster.local 10.96.12.34') return `wrong answer over ${transport}: ${a.rcode} ${lines.join()}`;
+    if (a.rcode !== 'NOERROR' || lines.join() !== `A ${name} 10.96.12.34`) return `wrong answer over ${transport}: ${a.rcode} ${lines.join()}`;
     return null;
   } catch (e) {
     return `no answer over ${transport}: ${(e as Error).message}`;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { openFdCount, rssBytes } from './fd';
 import { repoRoot } from './namespace';
+import { withPortRetry } from './listenRetry';
 
 export interface MeshDnsProcessInputs {
   /** Extra lines of meshdns.yaml. */
@@ -40,7 +41,11 @@ function entry(): string {
   return join(__dirname, `meshdnsMain${extname(__filename)}`);
 }
 
-export async function startMeshDnsProcess(inputs: MeshDnsProcessInputs, startTimeoutMs = 20_000): Promise<MeshDnsProcess> {
+export function startMeshDnsProcess(inputs: MeshDnsProcessInputs, startTimeoutMs = 20_000): Promise<MeshDnsProcess> {
+  return withPortRetry(() => startOnce(inputs, startTimeoutMs));
+}
+
+async function startOnce(inputs: MeshDnsProcessInputs, startTimeoutMs: number): Promise<MeshDnsProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'meshdns-proc-'));
   const registryDir = join(dir, 'registry.d');
   mkdirSync(registryDir);
@@ -106,6 +111,7 @@ export async function startMeshDnsProcess(inputs: MeshDnsProcessInputs, startTim
     });
     void exitedPromise.then((e) => {
       clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
       reject(new Error(`meshdns exited (${e.code ?? e.signal}) before serving:\n${out}`));
     });
   });

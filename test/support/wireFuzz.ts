@@ -236,7 +236,8 @@ export function blastTcp(port: number, packets: readonly FuzzPacket[], settleMs 
         Buffer.from(p.bytes).copy(f, 2);
         return f;
       });
-      conn.write(Buffer.concat(frames), () => setTimeout(() => conn.end(), settleMs));
+      // Reset instead of FIN: no TIME_WAIT left on an ephemeral port other tests may want.
+      conn.write(Buffer.concat(frames), () => setTimeout(() => conn.resetAndDestroy(), settleMs));
     });
     setTimeout(() => conn.destroy(), 5000).unref();
   });
@@ -251,7 +252,7 @@ export function lyingTcpFrame(port: number, length: number, sent: number): Promi
     conn.on('connect', () => {
       const f = Buffer.alloc(2 + sent, 0x41);
       f.writeUInt16BE(length, 0);
-      conn.write(f, () => conn.end());
+      conn.write(f, () => setTimeout(() => conn.resetAndDestroy(), 5));
     });
   });
 }
@@ -283,7 +284,7 @@ export function slowDripQuery(port: number, query: Buffer, gapMs: number, timeou
       if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         clearTimeout(timer);
         clearInterval(drip);
-        conn.destroy();
+        conn.resetAndDestroy();
         resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)));
       }
     });
