@@ -31,7 +31,8 @@ test('most packets reached the parser (not lost in socket buffers): the count is
 test('memory stays bounded and no descriptors leak', () => {
   assert.ok(result.rssPeakMb < 400, `peak RSS ${result.rssPeakMb} MB`);
   assert.ok(result.rssEndMb - result.rssStartMb < 150, `RSS ${result.rssStartMb} → ${result.rssEndMb} MB`);
-  assert.ok(result.fdsEnd <= result.fdsStart + 20, `fds ${result.fdsStart} → ${result.fdsEnd}`);
+  // The upstream socket pool holds up to 32 UDP sockets by design; beyond that is a leak.
+  assert.ok(result.fdsEnd <= result.fdsStart + 32 + 8, `fds ${result.fdsStart} → ${result.fdsEnd}`);
 });
 
 test('framing abuse and slow-drip clients were exercised', () => {
