@@ -356,10 +356,14 @@ export class MeshDnsService {
     this.upstreamList = choice.upstreams;
 
     const problems = [...snap.problems, ...build.problems];
-    this.reloadCount++;
-    const firstError = problems.find((p) => p.severity !== 'warning');
-    if (firstError !== undefined) this.reloadErrorCount++;
-    this.lastReloadErrorFile = firstError?.file;
+    // The re-check right after the watcher starts is only a reload if it found a change.
+    const silent = reason === 'watching' && added + removed + changed === 0;
+    if (!silent) {
+      this.reloadCount++;
+      const firstError = problems.find((p) => p.severity !== 'warning');
+      if (firstError !== undefined) this.reloadErrorCount++;
+      this.lastReloadErrorFile = firstError?.file;
+    }
     if (build.result.allocationsChanged) {
       // The first allocation is saved before serving; later ones are batched off the reload path
       // (serializing 300,000 allocations on every file change would cost more than the change).
@@ -370,7 +374,7 @@ export class MeshDnsService {
     }
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const summary: ReloadSummary = { names: build.table.size, added, removed, changed, problems, ms };
-    this.lastReload = { at: Date.now(), summary };
+    if (!silent || this.lastReload === undefined) this.lastReload = { at: Date.now(), summary };
     problems.push(...this.restartNeeded(snap));
     const current = new Set<string>();
     for (const p of problems) {
@@ -383,7 +387,7 @@ export class MeshDnsService {
     const notes = choice.notes.join('\n');
     if (notes !== this.lastUpstreamNotes) for (const note of choice.notes) this.log.info(note);
     this.lastUpstreamNotes = notes;
-    this.log.info({ reason, names: summary.names, added, removed, changed, errors: problems.length, ms: Math.round(ms * 10) / 10 }, 'table loaded');
+    if (!silent) this.log.info({ reason, names: summary.names, added, removed, changed, errors: problems.length, ms: Math.round(ms * 10) / 10 }, 'table loaded');
     // Capture switched on or off in the mesh config / settings (the start reload captures in start()).
     if (this.server !== undefined) await this.syncResolvConfCapture(snap);
     if (this.watcher !== undefined) await this.watcher.setTargets(this.watchTargets(snap));
