@@ -21,6 +21,11 @@ export async function writeFileAtomic(path: string, data: string | Buffer, mode 
     await fs.rm(tmp, { force: true });
     throw err;
   }
+  await syncDir(dir);
+}
+
+/** fsync a directory so a rename in it is durable; filesystems that refuse are tolerated. */
+export async function syncDir(dir: string): Promise<void> {
   try {
     const d = await fs.open(dir, 'r');
     try {

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { explainPermissionError } from './immutable';
+import { syncDir } from '../atomicWrite';
 
 /**
  * Replacing resolv.conf: atomically (temp file in the same directory, fsync, rename) where the
@@ -17,19 +18,6 @@ export interface Ownership {
 
 function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.meshdns.${process.pid}.${Date.now()}.tmp`);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const d = await fs.open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
-  }
 }
 
 function cannotRenameOver(err: unknown): boolean {
