@@ -124,6 +124,22 @@ test('meshdns status without a running service: clear error, exit 3', async () =
   assert.match(err.join('\n'), /no running meshdns answers on 127.0.0.1:1/);
 });
 
+test('a metrics address in use is a warning: DNS is served anyway', async () => {
+  const net = await import('node:net');
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  const port = (blocker.address() as { port: number }).port;
+  const other = await startHarness({ resolvConf: 'nameserver 127.0.0.1\n', settings: `metrics: "127.0.0.1:${port}"\n`, registry: { 'a.yaml': 'apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: a, namespace: n}\nspec: {hosts: [address.internal], addresses: [198.51.100.1]}\n' } });
+  try {
+    assert.is(other.service.metricsAddress, '', 'no metrics server');
+    const a = await ask(other.port, 'address.internal', 'A');
+    assert.is(a.rcode, 'NOERROR');
+  } finally {
+    await other.stop();
+    blocker.close();
+  }
+});
+
 test('teardown', async () => {
   await h.stop();
   await upstream.close();
