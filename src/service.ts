@@ -88,6 +88,7 @@ export class MeshDnsService {
   private lastReloadErrorFile: string | undefined;
   /** Per-query debug logs are checked with this flag, not by asking pino on every query. */
   private debugQueries = false;
+  private countQueries = true;
   lastReload: { at: number; summary: ReloadSummary } | undefined;
   // resolv.conf capture (DESIGN §4): see the "resolv.conf capture" methods below.
   private resolvConfManager: ResolvConfManager | undefined;
@@ -127,7 +128,7 @@ export class MeshDnsService {
   }
 
   private observeQuery(o: QueryOutcome): void {
-    this.metrics.observeQuery(o);
+    if (this.countQueries) this.metrics.observeQuery(o);
     if (this.debugQueries) {
       this.log.debug(
         { name: o.query?.name, type: o.query?.type, transport: o.transport, by: o.answeredBy, rcode: o.reply === null ? 'dropped' : o.reply[3] & 15 },
@@ -243,6 +244,9 @@ export class MeshDnsService {
     if (snap.settings.cache.maxEntries > 0) handlers.push(createCacheHandler(this.cache));
     handlers.push(this.coalesce, this.forward);
     this.debugQueries = this.log.isLevelEnabled('debug');
+    // With metrics off nobody can read the counters, so queries are not counted (the observer
+    // stays for the debug log that SIGUSR2 may switch on).
+    this.countQueries = snap.settings.metrics !== '';
     const pipeline = createPipeline(handlers, (o) => this.observeQuery(o));
     // Never an open resolver: a listener beyond loopback needs allowFrom (checked by the settings
     // parser), and then every packet's source is checked.
