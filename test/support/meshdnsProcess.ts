@@ -17,6 +17,8 @@ export interface MeshDnsProcessInputs {
   registry?: Record<string, string>;
   /** Extra node flags for the child (e.g. --max-old-space-size=...). */
   nodeFlags?: string[];
+  /** A word in `settings` replaced by the absolute path of the temp resolv.conf. */
+  resolvConfPathToken?: string;
 }
 
 export interface MeshDnsProcess {
@@ -32,8 +34,10 @@ export interface MeshDnsProcess {
   rss(): number;
   fds(): number;
   write(relative: string, content: string): void;
-  /** SIGTERM, wait for the exit (SIGKILL after 5 s). */
+  /** SIGTERM, wait for the exit (SIGKILL after 5 s), remove the temp dir. */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The same, but the temp dir stays (to inspect resolv.conf afterwards); stop() removes it. */
+  stopKeepingDir(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** The entry script next to this file (.ts under tsx, .js under dist/). */
@@ -64,7 +68,7 @@ async function startOnce(inputs: MeshDnsProcessInputs, startTimeoutMs: number): 
       `stateDir: ${dir}/state`,
       ...(inputs.settings?.includes('metrics:') ? [] : ['metrics: ""']),
       'log: {level: info}',
-      inputs.settings ?? '',
+      inputs.resolvConfPathToken === undefined ? inputs.settings ?? '' : (inputs.settings ?? '').split(inputs.resolvConfPathToken).join(join(dir, 'resolv.conf')),
     ].join('\n') + '\n',
   );
   const child = spawn(process.execPath, [...process.execArgv, ...(inputs.nodeFlags ?? []), entry(), 'run', '--config', join(dir, 'meshdns.yaml')], {
@@ -86,6 +90,7 @@ async function startOnce(inputs: MeshDnsProcessInputs, startTimeoutMs: number): 
     if (out.length > 200_000) out = out.slice(-100_000);
   };
   child.stderr!.on('data', append);
+  let serving = false;
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`meshdns did not start within ${startTimeoutMs} ms:\n${out}`)), startTimeoutMs);
     let pending = '';
@@ -102,6 +107,7 @@ async function startOnce(inputs: MeshDnsProcessInputs, startTimeoutMs: number): 
           const m = /:(\d+)$/.exec(parsed.listen?.[0] ?? '');
           if (m !== null) {
             clearTimeout(timer);
+            serving = true;
             resolve(Number(m[1]));
           }
         } catch {
@@ -111,10 +117,20 @@ async function startOnce(inputs: MeshDnsProcessInputs, startTimeoutMs: number): 
     });
     void exitedPromise.then((e) => {
       clearTimeout(timer);
+      if (serving) return; // a later exit is the caller's business
       rmSync(dir, { recursive: true, force: true });
       reject(new Error(`meshdns exited (${e.code ?? e.signal}) before serving:\n${out}`));
     });
   });
+  async function stopKeepingDir(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (exited === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exitedPromise;
+      clearTimeout(killer);
+    }
+    return exitedPromise;
+  }
   return {
     pid: child.pid!,
     port,
@@ -126,13 +142,9 @@ async function startOnce(inputs: MeshDnsProcessInputs, startTimeoutMs: number): 
     rss: () => rssBytes(child.pid!),
     fds: () => openFdCount(child.pid!),
     write,
+    stopKeepingDir,
     async stop() {
-      if (exited === null) {
-        child.kill('SIGTERM');
-        const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exitedPromise;
-        clearTimeout(killer);
-      }
+      await stopKeepingDir();
       rmSync(dir, { recursive: true, force: true });
       return exitedPromise;
     },
