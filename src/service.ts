@@ -597,6 +597,26 @@ const STATUS_REFRESH_MS = 5000;
 export async function runService(settingsFile: string): Promise<number> {
   const service = new MeshDnsService({ settingsFile });
   const systemd = new SystemdNotifier({ onError: (message) => service.log.warn(message) });
+
+  // Signal handlers go in before anything starts: a SIGTERM or SIGHUP while starting (after
+  // resolv.conf may already be captured) must not take the default action and exit without
+  // restoring it. During the start they are only remembered and acted on once it finished.
+  let started = false;
+  let stopRequested: string | undefined;
+  let reloadRequested = false;
+  let onStop: (signal: string) => void = (signal) => {
+    stopRequested ??= signal;
+  };
+  let onReload: () => void = () => {
+    reloadRequested = true;
+  };
+  process.on('SIGTERM', () => onStop('SIGTERM'));
+  process.on('SIGINT', () => onStop('SIGINT'));
+  process.on('SIGHUP', () => onReload());
+  process.on('SIGUSR2', () => {
+    if (started) service.toggleDebug();
+  });
+
   try {
     await service.start();
   } catch (err) {
@@ -605,6 +625,7 @@ export async function runService(settingsFile: string): Promise<number> {
     await service.stop().catch(() => undefined);
     return 1;
   }
+  started = true;
   let lastStatus = formatStatus(statusSummary(service));
   await systemd.notify({ ready: true, status: lastStatus });
   if (systemd.startWatchdog()) service.log.info({ intervalMs: systemd.watchdogIntervalMs }, 'systemd watchdog pings on');
@@ -617,7 +638,7 @@ export async function runService(settingsFile: string): Promise<number> {
   statusTimer.unref();
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string): void => {
+    onStop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
       clearInterval(statusTimer);
@@ -634,10 +655,7 @@ export async function runService(settingsFile: string): Promise<number> {
           },
         );
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGUSR2', () => service.toggleDebug());
-    process.on('SIGHUP', () => {
+    onReload = (): void => {
       if (stopping) return;
       const reloaded = systemd
         .notify({ reloading: true, monotonicUsec: process.hrtime.bigint() / 1000n, status: 'reloading (SIGHUP)' })
@@ -648,6 +666,9 @@ export async function runService(settingsFile: string): Promise<number> {
         lastStatus = formatStatus(statusSummary(service));
         return systemd.notify({ ready: true, status: lastStatus });
       });
-    });
+    };
+    // What arrived while starting.
+    if (stopRequested !== undefined) onStop(stopRequested);
+    else if (reloadRequested) onReload();
   });
 }
