@@ -16,6 +16,7 @@ import { ResponseCache, createCacheHandler } from './dns/cache';
 import { formatListenAddress, startDnsServer, type PacketHandler, type RunningServer } from './dns/server';
 import { createClientFilter, refuseClient } from './dns/accessControl';
 import { createCoalescingHandler } from './dns/coalesceHandler';
+import { LoopDetector } from './dns/loopProbe';
 import type { Handler } from './dns/types';
 import { precomputeAnswers } from './dns/wire';
 import { VERSION } from './version';
@@ -66,6 +67,15 @@ export class MeshDnsService {
   private builder = new TableBuilder();
   private stateSave: { timer: NodeJS.Timeout | undefined; dir: string } = { timer: undefined, dir: '' };
   private upstreamList: Upstream[] = [];
+  /** The upstreams forwarded to: `upstreamList` less those that loop back to us. */
+  private forwardUpstreams: Upstream[] = [];
+  private readonly loops = new LoopDetector((upstream) => {
+    this.forwardUpstreams = this.upstreamList.filter((u) => !this.loops.isLooping(u));
+    this.log.error(
+      { upstream: LoopDetector.label(upstream) },
+      `upstream ${LoopDetector.label(upstream)} forwards queries back to meshdns (a loop): not used; point it elsewhere or set upstreams: in meshdns.yaml`,
+    );
+  });
   private ttl = 30;
   private server: RunningServer | undefined;
   private forward: ForwardHandler | undefined;
@@ -110,6 +120,7 @@ export class MeshDnsService {
         lastReloadSeconds: this.lastReload === undefined ? undefined : this.lastReload.at / 1000,
       }),
       resolvConf: () => this.captureState(),
+      loopingUpstreams: () => this.loops.looping,
     });
   }
 
@@ -175,6 +186,7 @@ export class MeshDnsService {
       listen: this.listenAddresses.map(formatListenAddress),
       resolvConf: { ...this.captureState(), path: this.snapshot?.settings.resolvConf.path },
       upstreams: this.upstreamList.map((u) => (u.family === 6 ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`)),
+      loopingUpstreams: this.loops.looping,
       table: { names: this.tableValue?.size ?? 0, sources: this.tableSources() },
       lastReload:
         last === undefined
@@ -231,7 +243,7 @@ export class MeshDnsService {
 
     this.cache = new ResponseCache({ maxEntries: snap.settings.cache.maxEntries });
     this.forward = createForwardHandler({
-      upstreams: () => this.upstreamList,
+      upstreams: () => this.forwardUpstreams,
       timeoutMs: this.forwardTimeoutMs(snap),
       attempts: this.forwardAttempts(snap),
       parallel: snap.settings.forward.parallel,
@@ -239,6 +251,7 @@ export class MeshDnsService {
     });
     const handlers: Handler[] = [
       createGuardHandler(),
+      this.loops.handler(),
       createMeshHandler({ table: () => this.tableValue, ttl: () => this.ttl }),
     ];
     if (snap.settings.cache.maxEntries > 0) handlers.push(createCacheHandler(this.cache));
@@ -261,6 +274,7 @@ export class MeshDnsService {
       onHandlerError: (err) => this.log.error({ err }, 'query handler failed; query dropped'),
     });
     this.startSettings = snap.settings;
+    this.loops.probe(this.upstreamList);
     // Capture only once the listeners answer and the first table is loaded (DESIGN §4, §5).
     await this.syncResolvConfCapture(snap);
     if (snap.settings.metrics !== '') {
@@ -357,7 +371,14 @@ export class MeshDnsService {
     this.snapshot = snap;
     this.ttl = snap.settings.ttl;
     this.tableValue = build.table;
+    const upstreamsChanged = choice.upstreams.map(LoopDetector.label).join(',') !== this.upstreamList.map(LoopDetector.label).join(',');
     this.upstreamList = choice.upstreams;
+    if (upstreamsChanged) {
+      this.loops.reset();
+      this.forwardUpstreams = this.upstreamList;
+      // Probe once serving (the probe must be able to reach our listener to prove a loop).
+      if (this.server !== undefined) this.loops.probe(this.upstreamList);
+    }
 
     const problems = [...snap.problems, ...build.problems];
     // The re-check right after the watcher starts is only a reload if it found a change.

@@ -11,6 +11,8 @@ export interface MetricsSource {
   cache(): { hits: number; misses: number; entries: number; evictions: number } | undefined;
   reloads(): { total: number; errors: number; lastErrorFile: string | undefined; lastReloadSeconds: number | undefined };
   resolvConf(): { state: string; externalRewrites: number };
+  /** Upstreams found forwarding back to meshdns (taken out of use). */
+  loopingUpstreams(): string[];
 }
 
 const QTYPES: Record<number, string> = { 1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 65: 'HTTPS', 255: 'ANY' };
@@ -140,6 +142,16 @@ export class MeshDnsMetrics {
         this.reset();
         const { state } = source.resolvConf();
         for (const s of ['captured', 'not-managed', 'restored', 'error']) this.set({ state: s }, s === state ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'meshdns_dns_upstream_looping',
+      help: 'Upstreams that forward queries back to meshdns (1 each): found by a probe, not used.',
+      labelNames: ['upstream'],
+      registers,
+      collect() {
+        this.reset();
+        for (const upstream of source.loopingUpstreams()) this.set({ upstream }, 1);
       },
     });
     gauge('meshdns_resolvconf_external_rewrites_total', 'Times another program rewrote resolv.conf while meshdns had it captured.', () => source.resolvConf().externalRewrites);
