@@ -210,12 +210,22 @@ export async function startDnsServer(
   };
   try {
     for (const address of addresses) {
-      // Port 0 (tests): bind UDP first, then TCP on the same kernel-chosen port.
-      const u = await bindUdp(address, handle, events);
-      udp.push(u);
-      const actual = { ...address, port: u.address().port };
-      tcp.push(await bindTcp(actual, handle, limits, events));
-      bound.push(actual);
+      // Port 0 (tests): bind UDP first, then TCP on the same kernel-chosen port; if that port is
+      // taken for TCP (e.g. by a TIME_WAIT connection), try another one.
+      for (let attempt = 0; ; attempt++) {
+        const u = await bindUdp(address, handle, events);
+        const actual = { ...address, port: u.address().port };
+        try {
+          tcp.push(await bindTcp(actual, handle, limits, events));
+        } catch (err) {
+          u.close();
+          if (address.port === 0 && attempt < 20 && err instanceof ListenError) continue;
+          throw err;
+        }
+        udp.push(u);
+        bound.push(actual);
+        break;
+      }
     }
   } catch (err) {
     await close();

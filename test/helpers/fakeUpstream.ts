@@ -107,6 +107,8 @@ export async function startFakeUpstream(behaviour: Behaviour = defaultBehaviour)
     }
     const question = decoded.questions?.[0];
     if (question === undefined) return null;
+    // meshdns's loop probe (one random name per upstream at start) is not a test query.
+    if (question.name.toLowerCase().endsWith('.meshdns-loop-check')) return null;
     const opt = (decoded.additionals ?? []).find((a) => a.type === 'OPT') as dnsPacket.OptAnswer | undefined;
     const query: ReceivedQuery = {
       transport,

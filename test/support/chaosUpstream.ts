@@ -44,6 +44,11 @@ export type ChaosAction =
 
 export type ChaosBehaviour = (query: ChaosQuery) => ChaosAction;
 
+/** meshdns's loop probe (one random name per upstream at start) is not a test query. */
+function isLoopProbe(name: string): boolean {
+  return name.toLowerCase().endsWith('.meshdns-loop-check');
+}
+
 export interface ChaosUpstream {
   readonly port: number;
   readonly upstream: Upstream;
@@ -80,7 +85,7 @@ export async function startChaosUpstream(behaviour: ChaosBehaviour = () => ({ ki
 
   udp.on('message', (msg, rinfo) => {
     const query = decodeQuery(msg, 'udp', rinfo.port);
-    if (query === null) return;
+    if (query === null || isLoopProbe(query.name)) return;
     received.push(query);
     const send = (reply: Buffer, via: dgram.Socket = udp): void => {
       if (!closed) via.send(reply, rinfo.port, rinfo.address);
@@ -119,7 +124,7 @@ export async function startChaosUpstream(behaviour: ChaosBehaviour = () => ({ ki
         const msg = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
         buffered = buffered.subarray(2 + msg.length);
         const query = decodeQuery(msg, 'tcp', socket.remotePort ?? 0);
-        if (query === null) continue;
+        if (query === null || isLoopProbe(query.name)) continue;
         received.push(query);
         const send = (r: Buffer): void => {
           if (!closed && !socket.destroyed) socket.write(frame(r));
