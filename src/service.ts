@@ -121,6 +121,7 @@ export class MeshDnsService {
       }),
       resolvConf: () => this.captureState(),
       loopingUpstreams: () => this.loops.looping,
+      forwarder: () => this.forward?.stats(),
     });
   }
 

@@ -13,6 +13,7 @@ export interface MetricsSource {
   resolvConf(): { state: string; externalRewrites: number };
   /** Upstreams found forwarding back to meshdns (taken out of use). */
   loopingUpstreams(): string[];
+  forwarder(): { ignoredReplies: number; rejected: number; exhausted: number; inFlight: number } | undefined;
 }
 
 const QTYPES: Record<number, string> = { 1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 65: 'HTTPS', 255: 'ANY' };
@@ -154,6 +155,10 @@ export class MeshDnsMetrics {
         for (const upstream of source.loopingUpstreams()) this.set({ upstream }, 1);
       },
     });
+    gauge('meshdns_dns_upstream_ignored_replies_total', 'UDP datagrams on upstream sockets ignored because source, ID or question did not match (late, stray or forged).', () => source.forwarder()?.ignoredReplies ?? 0);
+    gauge('meshdns_dns_forward_rejected_total', 'Queries answered SERVFAIL at once because the in-flight forward bound was reached or no upstream is usable.', () => source.forwarder()?.rejected ?? 0);
+    gauge('meshdns_dns_forward_exhausted_total', 'Queries answered SERVFAIL after every try with every upstream failed.', () => source.forwarder()?.exhausted ?? 0);
+    gauge('meshdns_dns_forward_in_flight', 'Queries being forwarded now.', () => source.forwarder()?.inFlight ?? 0);
     gauge('meshdns_resolvconf_external_rewrites_total', 'Times another program rewrote resolv.conf while meshdns had it captured.', () => source.resolvConf().externalRewrites);
     collectDefaultMetrics({ register: this.registry, prefix: 'meshdns_' });
   }
