@@ -82,7 +82,7 @@ export class MeshDnsService {
   private cache: ResponseCache | undefined;
   private readonly coalesce = createCoalescingHandler();
   private reloading: Promise<ReloadSummary> | undefined;
-  private reloadAgain = false;
+  private reloadAgain: string | undefined;
   private reloadForce = false;
   private watcher: InputWatcher | undefined;
   /** Problems already logged, so a broken file is reported once per change, not per reload. */
@@ -328,15 +328,18 @@ export class MeshDnsService {
   reload(reason: string, options: { force?: boolean } = {}): Promise<ReloadSummary> {
     if (options.force === true) this.reloadForce = true;
     if (this.reloading !== undefined) {
-      this.reloadAgain = true;
+      // One more run after the current one, logged under the latest reason (a SIGHUP that
+      // arrives during a file-change reload is still reported as the SIGHUP reload).
+      this.reloadAgain = reason;
       return this.reloading;
     }
     const run = async (): Promise<ReloadSummary> => {
-      let summary: ReloadSummary;
-      do {
-        this.reloadAgain = false;
-        summary = await this.reloadOnce(reason);
-      } while (this.reloadAgain);
+      let summary = await this.reloadOnce(reason);
+      while (this.reloadAgain !== undefined) {
+        const again = this.reloadAgain;
+        this.reloadAgain = undefined;
+        summary = await this.reloadOnce(again);
+      }
       return summary;
     };
     this.reloading = run().finally(() => {
