@@ -5,6 +5,7 @@ import { mergeEndpoints } from '../registry/attach';
 import type { EndpointSet, KubeServiceRecord, ServiceEntryRecord, ServicePort, ServiceRecord, SourceRef, VipAllocation } from '../registry/types';
 import type { Lookup, NameInfo, NameOrigin, NameTable, SrvLookup } from './types';
 import { addressOfReverseName } from './reverse';
+import { CompactMultiMap } from './multiMap';
 
 /**
  * The name table (DESIGN §2) is kept by a `TableBuilder` that applies Istio's rules per
@@ -213,66 +214,22 @@ function winnerOrder(unit: Unit, key: string): string {
   return allocationOrder(record, key.slice(record.namespace.length + record.name.length + 2));
 }
 
-/** A name → units index that stores the common single unit without an array. */
-class UnitIndex {
-  private readonly map = new Map<string, Unit | Unit[]>();
-
-  add(name: string, unit: Unit): void {
-    const cur = this.map.get(name);
-    if (cur === undefined) this.map.set(name, unit);
-    else if (Array.isArray(cur)) {
-      if (!cur.includes(unit)) cur.push(unit);
-    } else if (cur !== unit) this.map.set(name, [cur, unit]);
-  }
-
-  remove(name: string, unit: Unit): void {
-    const cur = this.map.get(name);
-    if (cur === unit) this.map.delete(name);
-    else if (Array.isArray(cur)) {
-      const rest = cur.filter((u) => u !== unit);
-      if (rest.length === 0) this.map.delete(name);
-      else this.map.set(name, rest.length === 1 ? rest[0] : rest);
-    }
-  }
-
+/** name → the units that offer it. */
+class UnitIndex extends CompactMultiMap<Unit> {
   /** Every (unit, contribution) offering `name`. */
   contributionsOf(name: string): Array<readonly [Unit, Contribution]> {
-    const cur = this.map.get(name);
-    if (cur === undefined) return [];
-    const units = Array.isArray(cur) ? cur : [cur];
     const out: Array<readonly [Unit, Contribution]> = [];
-    for (const u of units) for (const c of u.contributions) if (c.name === name) out.push([u, c]);
+    for (const u of this.get(name)) for (const c of u.contributions) if (c.name === name) out.push([u, c]);
     return out;
   }
 }
 
-/** address → the canonical names holding it (a string for the usual single holder). */
-class AddressIndex {
-  private readonly map = new Map<string, string | string[]>();
-
-  add(address: string, name: string): void {
-    const cur = this.map.get(address);
-    if (cur === undefined) this.map.set(address, name);
-    else if (Array.isArray(cur)) {
-      if (!cur.includes(name)) cur.push(name);
-    } else if (cur !== name) this.map.set(address, [cur, name]);
-  }
-
-  remove(address: string, name: string): void {
-    const cur = this.map.get(address);
-    if (cur === name) this.map.delete(address);
-    else if (Array.isArray(cur)) {
-      const rest = cur.filter((n) => n !== name);
-      if (rest.length === 0) this.map.delete(address);
-      else this.map.set(address, rest.length === 1 ? rest[0] : rest);
-    }
-  }
-
+/** address → the canonical names holding it. */
+class AddressIndex extends CompactMultiMap<string> {
   /** The PTR owner: the smallest name holding the address (order-independent, so stable). */
   owner(address: string): string | undefined {
-    const cur = this.map.get(address);
-    if (cur === undefined || typeof cur === 'string') return cur;
-    return cur.reduce((a, b) => (b < a ? b : a));
+    const names = this.get(address);
+    return names.length === 0 ? undefined : names.reduce((a, b) => (b < a ? b : a));
   }
 }
 
@@ -293,7 +250,7 @@ export class TableBuilder {
   private allocator = new VipAllocator();
   private allocationOwner = new Map<string, Unit>();
   /** VIP key → the units that qualify for it (normally one). */
-  private wanters = new Map<string, Unit | Unit[]>();
+  private wanters = new CompactMultiMap<Unit>();
   private globals = '';
   private hints: Allocations;
   private readonly endpointSetIds = new WeakMap<EndpointSet, number>();
@@ -320,7 +277,7 @@ export class TableBuilder {
     this.aliasesOf = new Map();
     this.allocator = new VipAllocator();
     this.allocationOwner = new Map();
-    this.wanters = new Map();
+    this.wanters = new CompactMultiMap();
   }
 
   private endpointSignature(sets: readonly EndpointSet[] | undefined): string {
@@ -423,13 +380,7 @@ export class TableBuilder {
     for (const unit of removed) {
       dropContributions(unit);
       for (const key of unit.wantedKeys) {
-        const cur = this.wanters.get(key);
-        if (cur === unit) this.wanters.delete(key);
-        else if (Array.isArray(cur)) {
-          const rest = cur.filter((u) => u !== unit);
-          if (rest.length === 0) this.wanters.delete(key);
-          else this.wanters.set(key, rest.length === 1 ? rest[0] : rest);
-        }
+        this.wanters.remove(key, unit);
         affectedKeys.add(key);
       }
       for (const key of [...unit.allocationKeys]) releaseKey(key);
@@ -459,11 +410,7 @@ export class TableBuilder {
         for (const host of allocatableHosts(record)) {
           const key = allocationKey(record.namespace, record.name, host);
           unit.wantedKeys.push(key);
-          const cur = this.wanters.get(key);
-          if (cur === undefined) this.wanters.set(key, unit);
-          else if (Array.isArray(cur)) {
-            if (!cur.includes(unit)) cur.push(unit);
-          } else if (cur !== unit) this.wanters.set(key, [cur, unit]);
+          this.wanters.add(key, unit);
           affectedKeys.add(key);
         }
       }
@@ -471,11 +418,8 @@ export class TableBuilder {
       // would pick); a unit that loses or gains a key is re-derived.
       const toAllocate: Array<{ key: string; order: string; unit: Unit }> = [];
       for (const key of affectedKeys) {
-        const wanters = this.wanters.get(key);
         let winner: Unit | undefined;
-        if (Array.isArray(wanters)) {
-          for (const u of wanters) if (winner === undefined || u.order < winner.order) winner = u;
-        } else winner = wanters;
+        for (const u of this.wanters.get(key)) if (winner === undefined || u.order < winner.order) winner = u;
         const owner = this.allocationOwner.get(key);
         if (owner === winner && (winner === undefined || this.allocator.get(key) !== undefined)) continue;
         if (owner !== undefined) {

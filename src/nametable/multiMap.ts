@@ -1,0 +1,33 @@
+/**
+ * A key → values multimap for indexes where almost every key has exactly one value (a name and
+ * the record that offers it; an address and the name that holds it): a single value is stored
+ * as itself, more as an array. At 300,000 keys that saves an array per entry.
+ */
+export class CompactMultiMap<V> {
+  private readonly map = new Map<string, V | V[]>();
+
+  add(key: string, value: V): void {
+    const cur = this.map.get(key);
+    if (cur === undefined) this.map.set(key, value);
+    else if (Array.isArray(cur)) {
+      if (!cur.includes(value)) cur.push(value);
+    } else if (cur !== value) this.map.set(key, [cur, value]);
+  }
+
+  remove(key: string, value: V): void {
+    const cur = this.map.get(key);
+    if (cur === value) this.map.delete(key);
+    else if (Array.isArray(cur)) {
+      const rest = cur.filter((v) => v !== value);
+      if (rest.length === 0) this.map.delete(key);
+      else this.map.set(key, rest.length === 1 ? rest[0] : rest);
+    }
+  }
+
+  /** The values of `key` (a fresh array only when there are several). */
+  get(key: string): readonly V[] {
+    const cur = this.map.get(key);
+    if (cur === undefined) return [];
+    return Array.isArray(cur) ? cur : [cur];
+  }
+}
