@@ -219,7 +219,11 @@ class UnitIndex extends CompactMultiMap<Unit> {
   /** Every (unit, contribution) offering `name`. */
   contributionsOf(name: string): Array<readonly [Unit, Contribution]> {
     const out: Array<readonly [Unit, Contribution]> = [];
-    for (const u of this.get(name)) for (const c of u.contributions) if (c.name === name) out.push([u, c]);
+    const cur = this.map.get(name);
+    if (cur === undefined) return out;
+    if (Array.isArray(cur)) {
+      for (const u of cur) for (const c of u.contributions) if (c.name === name) out.push([u, c]);
+    } else for (const c of cur.contributions) if (c.name === name) out.push([cur, c]);
     return out;
   }
 }
@@ -419,7 +423,10 @@ export class TableBuilder {
       const toAllocate: Array<{ key: string; order: string; unit: Unit }> = [];
       for (const key of affectedKeys) {
         let winner: Unit | undefined;
-        for (const u of this.wanters.get(key)) if (winner === undefined || u.order < winner.order) winner = u;
+        const wanters = this.wanters.raw(key);
+        if (Array.isArray(wanters)) {
+          for (const u of wanters) if (winner === undefined || u.order < winner.order) winner = u;
+        } else winner = wanters;
         const owner = this.allocationOwner.get(key);
         if (owner === winner && (winner === undefined || this.allocator.get(key) !== undefined)) continue;
         if (owner !== undefined) {

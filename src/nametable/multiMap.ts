@@ -4,7 +4,7 @@
  * as itself, more as an array. At 300,000 keys that saves an array per entry.
  */
 export class CompactMultiMap<V> {
-  private readonly map = new Map<string, V | V[]>();
+  protected readonly map = new Map<string, V | V[]>();
 
   add(key: string, value: V): void {
     const cur = this.map.get(key);
@@ -24,7 +24,12 @@ export class CompactMultiMap<V> {
     }
   }
 
-  /** The values of `key` (a fresh array only when there are several). */
+  /** The stored form (one value, several, or none), for hot loops that must not allocate. */
+  raw(key: string): V | V[] | undefined {
+    return this.map.get(key);
+  }
+
+  /** The values of `key`. */
   get(key: string): readonly V[] {
     const cur = this.map.get(key);
     if (cur === undefined) return [];
