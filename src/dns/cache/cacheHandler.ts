@@ -1,11 +1,11 @@
 import type { Handler, Next, Query, Reply } from '../types';
-import { fitToClient } from '../forward';
+import { shapeForClient } from '../forward';
 import type { ResponseCache } from './responseCache';
 
 export interface CacheHandlerOptions {
   /**
    * Makes a hit fit the client (OPT presence, size limit with TC=1). Default: the forwarder's
-   * `fitToClient`, the same shaping a forwarded answer gets, so a hit and a miss look alike.
+   * `shapeForClient`, the same shaping a forwarded answer gets, so a hit and a miss look alike.
    */
   fit?: (reply: Buffer, query: Query) => Buffer;
 }
@@ -16,7 +16,7 @@ export interface CacheHandlerOptions {
  * cached. A hit is answered synchronously (no promise on the hot path).
  */
 export function createCacheHandler(cache: ResponseCache, options: CacheHandlerOptions = {}): Handler {
-  const fit = options.fit ?? fitToClient;
+  const fit = options.fit ?? shapeForClient;
   return {
     name: 'cache',
     handle(query: Query, next: Next): Reply | Promise<Reply> {

@@ -5,7 +5,7 @@ import { CoarseTimer } from './coarseTimer';
 import type { ExchangeResult } from './exchange';
 import { RCODE_NOTIMP, RCODE_REFUSED, RCODE_SERVFAIL, isTruncated, readRcode } from './message';
 import { RandomIdSource } from './randomId';
-import { buildServfail, buildUpstreamQuery, fitToClient } from './shape';
+import { buildServfail, buildUpstreamQuery, shapeForClient } from './shape';
 import { tcpExchange } from './tcpExchange';
 import { UdpSocketPool, UdpSocketPoolOptions } from './udpSocketPool';
 
@@ -175,7 +175,7 @@ export function createForwardHandler(options: ForwardOptions): ForwardHandler {
           exhausted++;
           return buildServfail(query);
         }
-        return fitToClient(reply, query);
+        return shapeForClient(reply, query);
       } finally {
         inFlight--;
       }

@@ -6,5 +6,5 @@ export { tcpExchange } from './tcpExchange';
 export type { ExchangeResult } from './exchange';
 export { CoarseTimer } from './coarseTimer';
 export type { TimerHandle } from './coarseTimer';
-export { buildServfail, buildUpstreamQuery, fitToClient } from './shape';
+export { buildServfail, buildUpstreamQuery, shapeForClient } from './shape';
 export * as message from './message';

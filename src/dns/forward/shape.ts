@@ -44,7 +44,7 @@ export function buildUpstreamQuery(query: Query): Buffer {
  *
  * Takes ownership of `reply`: it may be modified in place.
  */
-export function fitToClient(reply: Buffer, query: Query): Buffer {
+export function shapeForClient(reply: Buffer, query: Query): Buffer {
   let out = reply;
   out.writeUInt16BE(query.id, 0);
   let opt: Buffer | null = null;

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as dnsPacket from 'dns-packet';
-import { buildServfail, buildUpstreamQuery, fitToClient } from '../../../src/dns/forward';
+import { buildServfail, buildUpstreamQuery, shapeForClient } from '../../../src/dns/forward';
 import { MakeQueryOptions, makeQuery } from '../../helpers/query';
 import { ReplySpec, a, makeReply } from '../../helpers/replies';
 
@@ -57,10 +57,10 @@ const fitRows: FitRow[] = [
 ];
 
 for (const row of fitRows) {
-  test(`fitToClient: ${row.name}`, () => {
+  test(`shapeForClient: ${row.name}`, () => {
     const query = makeQuery({ ...row.query, id: 0xbeef });
     const upstreamReply = makeReply({ ...query, id: 0x1111 }, row.reply);
-    const out = fitToClient(upstreamReply, query);
+    const out = shapeForClient(upstreamReply, query);
     const d = dnsPacket.decode(out);
     assert.is(d.id, 0xbeef);
     assert.is(optOf(d) !== undefined, row.expect.opt);
