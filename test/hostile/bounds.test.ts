@@ -108,16 +108,18 @@ test('cache entries are bounded: 3000 unique names through maxEntries 200', asyn
   const sock = dgram.createSocket('udp4');
   try {
     await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
+    sock.setRecvBufferSize(8 * 1024 * 1024);
     let answered = 0;
     sock.on('message', (msg) => {
       if ((msg[3] & 15) === 0) answered++;
     });
     for (let i = 0; i < 3000; i++) {
       sock.send(encodeQuery(`u${i}.cache.test`, 'A', { id: i & 0xffff }), m.port, '127.0.0.1');
-      if (i % 50 === 49) await sleep(5);
+      // Paced: the subject is the cache bound, not how many datagrams a burst can lose.
+      if (i % 25 === 24) await sleep(10);
     }
-    await sleep(500);
-    assert.ok(answered >= 2900, `${answered}/3000 answered`);
+    await sleep(1500);
+    assert.ok(answered >= 2850, `${answered}/3000 answered`);
     const entries = await metric(metrics, 'meshdns_cache_entries');
     const evictions = await metric(metrics, 'meshdns_cache_evictions_total');
     assert.ok(entries <= 200 && entries >= 150, `meshdns_cache_entries ${entries}`);
