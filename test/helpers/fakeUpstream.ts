@@ -2,6 +2,7 @@ import * as dgram from 'dgram';
 import * as net from 'net';
 import * as dnsPacket from 'dns-packet';
 import type { Upstream } from '../../src/config/types';
+import { bindSamePort, frame, isLoopProbe, onFramedMessages } from './upstreamSockets';
 
 /**
  * A scriptable DNS server on 127.0.0.1 (UDP and TCP on the same random port) for fault tests.
@@ -64,7 +65,7 @@ export async function startFakeUpstream(behaviour: Behaviour = defaultBehaviour)
   const connections = new Set<net.Socket>();
   let closed = false; // delayed replies must not hit closed sockets
 
-  const { udp, port } = await bindSamePort(tcp);
+  const { udp, port } = await bindSamePort(tcp, 'fake upstream');
 
   udp.on('message', (msg, rinfo) => {
     const query = record(msg, 'udp', rinfo.address, rinfo.port);
@@ -80,21 +81,12 @@ export async function startFakeUpstream(behaviour: Behaviour = defaultBehaviour)
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
     socket.on('error', () => undefined);
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-        const msg = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-        buffered = buffered.subarray(2 + msg.length);
-        const query = record(msg, 'tcp', socket.remoteAddress ?? '', socket.remotePort ?? 0);
-        if (query === null) continue;
-        respond(query, current(query), (reply) => {
-          const framed = Buffer.alloc(2 + reply.length);
-          framed.writeUInt16BE(reply.length, 0);
-          reply.copy(framed, 2);
-          if (!closed && !socket.destroyed) socket.write(framed);
-        });
-      }
+    onFramedMessages(socket, (msg) => {
+      const query = record(msg, 'tcp', socket.remoteAddress ?? '', socket.remotePort ?? 0);
+      if (query === null) return;
+      respond(query, current(query), (reply) => {
+        if (!closed && !socket.destroyed) socket.write(frame(reply));
+      });
     });
   });
 
@@ -107,8 +99,7 @@ export async function startFakeUpstream(behaviour: Behaviour = defaultBehaviour)
     }
     const question = decoded.questions?.[0];
     if (question === undefined) return null;
-    // meshdns's loop probe (one random name per upstream at start) is not a test query.
-    if (question.name.toLowerCase().endsWith('.meshdns-loop-check')) return null;
+    if (isLoopProbe(question.name)) return null;
     const opt = (decoded.additionals ?? []).find((a) => a.type === 'OPT') as dnsPacket.OptAnswer | undefined;
     const query: ReceivedQuery = {
       transport,
@@ -249,17 +240,3 @@ function soaRecord(ttl: number, minimum: number): dnsPacket.Answer {
   };
 }
 
-/** Binds UDP to a kernel-chosen port on 127.0.0.1 and TCP to the same port (retrying on a clash). */
-async function bindSamePort(tcp: net.Server): Promise<{ udp: dgram.Socket; port: number }> {
-  for (let tries = 0; tries < 20; tries++) {
-    const udp = dgram.createSocket('udp4');
-    const port = await new Promise<number>((resolve) => udp.bind(0, '127.0.0.1', () => resolve(udp.address().port)));
-    const tcpOk = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (tcpOk) return { udp, port };
-    await new Promise<void>((resolve) => udp.close(() => resolve()));
-  }
-  throw new Error('fake upstream: no port free for both UDP and TCP on 127.0.0.1');
-}

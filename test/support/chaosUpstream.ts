@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
 import type { Upstream } from '../../src/config/types';
+import { bindSamePort, frame, isLoopProbe, onFramedMessages } from '../helpers/upstreamSockets';
 
 export interface ChaosQuery {
   transport: 'udp' | 'tcp';
@@ -44,11 +45,6 @@ export type ChaosAction =
 
 export type ChaosBehaviour = (query: ChaosQuery) => ChaosAction;
 
-/** meshdns's loop probe (one random name per upstream at start) is not a test query. */
-function isLoopProbe(name: string): boolean {
-  return name.toLowerCase().endsWith('.meshdns-loop-check');
-}
-
 export interface ChaosUpstream {
   readonly port: number;
   readonly upstream: Upstream;
@@ -70,7 +66,7 @@ export async function startChaosUpstream(behaviour: ChaosBehaviour = () => ({ ki
   const connections = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
-  const { udp, port } = await bindSamePort(tcp);
+  const { udp, port } = await bindSamePort(tcp, 'chaos upstream');
   const otherPort = await bindUdp('127.0.0.1', 0);
   // 127.0.0.2 is loopback on Linux without configuration.
   const otherAddress = await bindUdp('127.0.0.2', port).catch(() => bindUdp('127.0.0.2', 0));
@@ -117,36 +113,30 @@ export async function startChaosUpstream(behaviour: ChaosBehaviour = () => ({ ki
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
     socket.on('error', () => undefined);
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-        const msg = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-        buffered = buffered.subarray(2 + msg.length);
-        const query = decodeQuery(msg, 'tcp', socket.remotePort ?? 0);
-        if (query === null || isLoopProbe(query.name)) continue;
-        received.push(query);
-        const send = (r: Buffer): void => {
-          if (!closed && !socket.destroyed) socket.write(frame(r));
-        };
-        const action = current(query);
-        switch (action.kind) {
-          case 'tcp-reset-mid-answer': {
-            const full = frame(reply(query, { answers: records(query) }));
-            socket.write(full.subarray(0, Math.floor(full.length / 2)), () => socket.resetAndDestroy());
-            return;
-          }
-          case 'wrong-address-only':
-          case 'wrong-port-only':
-            // No way to answer a TCP connection from elsewhere: say nothing.
-            return;
-          case 'forgeries-then-answer':
-            send(withId(reply(query, { answers: records(query, FORGED_A) }), query.id ^ 0x1111));
-            send(reply(query, { answers: records(query, action.address) }));
-            return;
-          default:
-            respondCommon(query, action, send, later);
+    onFramedMessages(socket, (msg) => {
+      const query = decodeQuery(msg, 'tcp', socket.remotePort ?? 0);
+      if (query === null || isLoopProbe(query.name)) return;
+      received.push(query);
+      const send = (r: Buffer): void => {
+        if (!closed && !socket.destroyed) socket.write(frame(r));
+      };
+      const action = current(query);
+      switch (action.kind) {
+        case 'tcp-reset-mid-answer': {
+          const full = frame(reply(query, { answers: records(query) }));
+          socket.write(full.subarray(0, Math.floor(full.length / 2)), () => socket.resetAndDestroy());
+          return;
         }
+        case 'wrong-address-only':
+        case 'wrong-port-only':
+          // No way to answer a TCP connection from elsewhere: say nothing.
+          return;
+        case 'forgeries-then-answer':
+          send(withId(reply(query, { answers: records(query, FORGED_A) }), query.id ^ 0x1111));
+          send(reply(query, { answers: records(query, action.address) }));
+          return;
+        default:
+          respondCommon(query, action, send, later);
       }
     });
   });
@@ -258,13 +248,6 @@ function withId(packet: Buffer, id: number): Buffer {
   return copy;
 }
 
-function frame(packet: Buffer): Buffer {
-  const out = Buffer.alloc(2 + packet.length);
-  out.writeUInt16BE(packet.length, 0);
-  packet.copy(out, 2);
-  return out;
-}
-
 function bindUdp(address: string, port: number): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4');
@@ -277,16 +260,3 @@ function bindUdp(address: string, port: number): Promise<dgram.Socket> {
   });
 }
 
-async function bindSamePort(tcp: net.Server): Promise<{ udp: dgram.Socket; port: number }> {
-  for (let tries = 0; tries < 20; tries++) {
-    const udp = await bindUdp('127.0.0.1', 0);
-    const port = udp.address().port;
-    const ok = await new Promise<boolean>((resolve) => {
-      tcp.once('error', () => resolve(false));
-      tcp.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (ok) return { udp, port };
-    await new Promise<void>((resolve) => udp.close(() => resolve()));
-  }
-  throw new Error('chaos upstream: no port free for both UDP and TCP on 127.0.0.1');
-}
