@@ -13,7 +13,8 @@ import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
 import { createForwardHandler, type ForwardHandler } from './dns/forward';
 import { ResponseCache, createCacheHandler } from './dns/cache';
-import { formatListenAddress, startDnsServer, type PacketHandler, type RunningServer } from './dns/server';
+import { startDnsServer, type PacketHandler, type RunningServer } from './dns/server';
+import { formatHostPort } from './config/hostPort';
 import { createClientFilter, refuseClient } from './dns/accessControl';
 import { createCoalescingHandler } from './dns/coalesceHandler';
 import { LoopDetector } from './dns/loopProbe';
@@ -72,8 +73,8 @@ export class MeshDnsService {
   private readonly loops = new LoopDetector((upstream) => {
     this.forwardUpstreams = this.upstreamList.filter((u) => !this.loops.isLooping(u));
     this.log.error(
-      { upstream: LoopDetector.label(upstream) },
-      `upstream ${LoopDetector.label(upstream)} forwards queries back to meshdns (a loop): not used; point it elsewhere or set upstreams: in meshdns.yaml`,
+      { upstream: formatHostPort(upstream) },
+      `upstream ${formatHostPort(upstream)} forwards queries back to meshdns (a loop): not used; point it elsewhere or set upstreams: in meshdns.yaml`,
     );
   });
   private ttl = 30;
@@ -184,9 +185,9 @@ export class MeshDnsService {
       version: VERSION,
       pid: process.pid,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
-      listen: this.listenAddresses.map(formatListenAddress),
+      listen: this.listenAddresses.map(formatHostPort),
       resolvConf: { ...this.captureState(), path: this.snapshot?.settings.resolvConf.path },
-      upstreams: this.upstreamList.map((u) => (u.family === 6 ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`)),
+      upstreams: this.upstreamList.map(formatHostPort),
       loopingUpstreams: this.loops.looping,
       table: { names: this.tableValue?.size ?? 0, sources: this.tableSources() },
       lastReload:
@@ -297,7 +298,7 @@ export class MeshDnsService {
     this.log.info(
       {
         version: VERSION,
-        listen: this.server.addresses.map(formatListenAddress),
+        listen: this.server.addresses.map(formatHostPort),
         upstreams: this.upstreamList.map((u) => `${u.host}:${u.port}`),
         names: summary.names,
         problems: summary.problems.length,
@@ -375,7 +376,7 @@ export class MeshDnsService {
     this.snapshot = snap;
     this.ttl = snap.settings.ttl;
     this.tableValue = build.table;
-    const upstreamsChanged = choice.upstreams.map(LoopDetector.label).join(',') !== this.upstreamList.map(LoopDetector.label).join(',');
+    const upstreamsChanged = choice.upstreams.map(formatHostPort).join(',') !== this.upstreamList.map(formatHostPort).join(',');
     this.upstreamList = choice.upstreams;
     if (upstreamsChanged) {
       this.loops.reset();
@@ -596,7 +597,7 @@ function statusSummary(service: MeshDnsService): StatusSummary {
   const last = service.lastReload;
   return {
     names: service.table?.size ?? 0,
-    upstreams: service.upstreams.map((u) => (u.family === 6 ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`)),
+    upstreams: service.upstreams.map(formatHostPort),
     lastReload:
       last === undefined
         ? undefined

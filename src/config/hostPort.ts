@@ -99,3 +99,8 @@ function parsePort(text: string, minPort: number): Check<number> {
 export function canonicalIpv6(address: string): string {
   return new SocketAddress({ address, family: 'ipv6' }).address;
 }
+
+/** `host:port`, `[v6]:port`: how listen addresses and upstreams are written in logs, metrics and errors. */
+export function formatHostPort(a: { host: string; port: number; family: 4 | 6 }): string {
+  return a.family === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}

@@ -7,7 +7,7 @@ export { parseMeshConfig } from './meshConfig';
 export { parseHostsFile } from './hostsFile';
 export { resolveEffectiveConfig, shouldManageResolvConf } from './effective';
 export { parseDuration } from './duration';
-export { parseIpPort, parseEndpoint } from './hostPort';
+export { parseIpPort, parseEndpoint, formatHostPort } from './hostPort';
 export type { IpPort, IpPortOptions } from './hostPort';
 export { normalizeDnsName, isNamespaceName } from './dnsName';
 export { parseBooleanWord } from './booleanWord';

@@ -4,7 +4,7 @@ import { Check, accept, describeValue, isMap, refuse } from './check';
 import { parseBooleanWord } from './booleanWord';
 import { isNamespaceName, normalizeDnsName } from './dnsName';
 import { parseDuration } from './duration';
-import { IpPort, parseEndpoint, parseIpPort } from './hostPort';
+import { IpPort, formatHostPort, parseEndpoint, parseIpPort } from './hostPort';
 import { LogLevel, ResolvConfManage, Settings } from './types';
 import { loadYamlDocument } from './yamlDocument';
 
@@ -303,7 +303,7 @@ function openResolverProblems(settings: Settings, file: string): Problem[] {
   if (settings.allowFrom.length > 0) return [];
   const exposed = settings.listen.filter((l) => !isLoopback(l.host));
   if (exposed.length === 0) return [];
-  const where = exposed.map((l) => (l.family === 6 ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`)).join(', ');
+  const where = exposed.map(formatHostPort).join(', ');
   return [
     problem(
       file,

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { Upstream } from '../config/types';
+import { formatHostPort } from '../config/hostPort';
 import type { Handler, Next, Query, Reply } from './types';
 import { errorReply } from './wire';
 import { Rcode } from './wire/constants';
@@ -31,12 +32,8 @@ export class LoopDetector {
 
   constructor(private readonly onLoop: (upstream: Upstream) => void) {}
 
-  static label(u: Upstream): string {
-    return u.family === 6 ? `[${u.host}]:${u.port}` : `${u.host}:${u.port}`;
-  }
-
   isLooping(u: Upstream): boolean {
-    return this.loopingLabels.has(LoopDetector.label(u));
+    return this.loopingLabels.has(formatHostPort(u));
   }
 
   get looping(): string[] {
@@ -77,7 +74,7 @@ export class LoopDetector {
         const probe = this.probes.get(query.key);
         if (probe === undefined) return next();
         this.probes.delete(query.key);
-        const label = LoopDetector.label(probe.upstream);
+        const label = formatHostPort(probe.upstream);
         if (!this.loopingLabels.has(label)) {
           this.loopingLabels.add(label);
           this.onLoop(probe.upstream);

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { ListenAddress } from '../config/types';
+import { formatHostPort } from '../config/hostPort';
 import type { Reply } from './types';
 import { literalLookup } from './literalLookup';
 
@@ -28,14 +29,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function formatListenAddress(a: ListenAddress): string {
-  return a.family === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
-}
 
 /** An error binding a listen address, naming it and saying what to do. */
 export class ListenError extends Error {
   constructor(readonly address: ListenAddress, readonly protocol: 'udp' | 'tcp', cause: NodeJS.ErrnoException) {
-    const where = `${protocol} ${formatListenAddress(address)}`;
+    const where = `${protocol} ${formatHostPort(address)}`;
     const hint =
       cause.code === 'EADDRINUSE'
         ? 'the port is already in use (another DNS server such as systemd-resolved, dnsmasq or a second meshdns?); stop it or change `listen:`'

@@ -23,8 +23,3 @@ export function isFromUpstream(address: string, port: number, upstream: Upstream
   if (address === upstream.host) return true; // the common case costs one string compare
   return upstream.family === 6 && canonicalAddress(address) === canonicalAddress(upstream.host);
 }
-
-/** `host:port` / `[v6]:port`, the label used in stats and logs. */
-export function upstreamLabel(upstream: Upstream): string {
-  return upstream.family === 6 ? `[${upstream.host}]:${upstream.port}` : `${upstream.host}:${upstream.port}`;
-}

@@ -1,6 +1,6 @@
 import type { Upstream } from '../../config/types';
 import type { Handler, Query, Reply } from '../types';
-import { upstreamLabel } from './address';
+import { formatHostPort } from '../../config/hostPort';
 import { CoarseTimer } from './coarseTimer';
 import type { ExchangeResult } from './exchange';
 import { RCODE_NOTIMP, RCODE_REFUSED, RCODE_SERVFAIL, isTruncated, readRcode } from './message';
@@ -91,7 +91,7 @@ export function createForwardHandler(options: ForwardOptions): ForwardHandler {
   const statsFor = (upstream: Upstream): UpstreamStats => {
     let s = byObject.get(upstream);
     if (s !== undefined) return s;
-    const label = upstreamLabel(upstream);
+    const label = formatHostPort(upstream);
     s = perUpstream.get(label);
     if (s === undefined) {
       s = { upstream: label, requests: 0, failures: 0, timeouts: 0 };

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Upstream } from '../../config/types';
+import { formatHostPort } from '../../config/hostPort';
 import type { QueryOutcome } from '../../dns/pipeline';
 import type { UpstreamOutcome } from '../../dns/forward';
 
@@ -171,7 +172,7 @@ export class MeshDnsMetrics {
   }
 
   observeUpstream(upstream: Upstream, outcome: UpstreamOutcome, seconds: number): void {
-    const label = upstream.family === 6 ? `[${upstream.host}]:${upstream.port}` : `${upstream.host}:${upstream.port}`;
+    const label = formatHostPort(upstream);
     this.upstreamRequests.inc({ upstream: label });
     if (outcome === 'success') this.upstreamDuration.observe({ upstream: label }, seconds);
     else this.upstreamFailures.inc({ upstream: label, reason: outcome });

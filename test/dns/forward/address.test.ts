@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { canonicalAddress, isFromUpstream, upstreamLabel } from '../../../src/dns/forward/address';
+import { canonicalAddress, isFromUpstream } from '../../../src/dns/forward/address';
+import { formatHostPort } from '../../../src/config/hostPort';
 
 const rows: Array<{ name: string; address: string; port: number; upstream: { host: string; port: number; family: 4 | 6 }; from: boolean }> = [
   { name: 'same IPv4 and port', address: '127.0.0.1', port: 53, upstream: { host: '127.0.0.1', port: 53, family: 4 }, from: true },
@@ -17,9 +18,9 @@ test('canonicalAddress keeps IPv4 and a zone', () => {
   assert.is(canonicalAddress('FE80::1%ETH0'), 'fe80::1%eth0');
 });
 
-test('upstreamLabel brackets IPv6', () => {
-  assert.is(upstreamLabel({ host: '::1', port: 53, family: 6 }), '[::1]:53');
-  assert.is(upstreamLabel({ host: '10.0.0.1', port: 5353, family: 4 }), '10.0.0.1:5353');
+test('formatHostPort brackets IPv6', () => {
+  assert.is(formatHostPort({ host: '::1', port: 53, family: 6 }), '[::1]:53');
+  assert.is(formatHostPort({ host: '10.0.0.1', port: 5353, family: 4 }), '10.0.0.1:5353');
 });
 
 test.run();
