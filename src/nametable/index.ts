@@ -1,7 +1,7 @@
 export type { Lookup, NameInfo, NameOrigin, NameTable, SrvLookup } from './types';
 export { buildNameTable, TableBuilder } from './build';
 export type { TableInputs, BuilderInputs, BuildResult, RegistryFileInput } from './build';
-export { reversePointerName, addressOfReverseName, compressIpv6 } from './reverse';
+export { addressOfReverseName } from './reverse';
 export { tableRows, formatTableText } from './rows';
 export type { TableRow } from './rows';
 export { explainName } from './explain';

@@ -137,7 +137,7 @@ export function ipv4Offset(ip: string): number | undefined {
 }
 
 /** The 8 16-bit groups of an IPv6 address (no zone). */
-export function ipv6Groups(ip: string): number[] | undefined {
+function ipv6Groups(ip: string): number[] | undefined {
   if (!isIPv6(ip)) return undefined;
   let text = ip.toLowerCase();
   // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
