@@ -1,9 +1,9 @@
 import dgram from 'node:dgram';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Upstream } from '../config/types';
 import { formatHostPort } from '../config/hostPort';
 import type { Handler, Next, Query, Reply } from './types';
-import { errorReply } from './wire';
+import { encodeName, errorReply } from './wire';
 import { Rcode } from './wire/constants';
 import { literalLookup } from './literalLookup';
 
@@ -12,11 +12,9 @@ const PROBE_SUFFIX = 'meshdns-loop-check';
 const PROBE_LIFETIME_MS = 5000;
 
 function encodeProbe(name: string): Buffer {
-  const labels = name.split('.');
-  const parts: Buffer[] = [Buffer.from([Math.floor(Math.random() * 256), Math.floor(Math.random() * 256), 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0])];
-  for (const l of labels) parts.push(Buffer.from([l.length]), Buffer.from(l, 'ascii'));
-  parts.push(Buffer.from([0, 0, 1, 0, 1]));
-  return Buffer.concat(parts);
+  const header = Buffer.from([0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]); // RD, one question
+  header.writeUInt16BE(randomInt(0, 0x10000), 0);
+  return Buffer.concat([header, encodeName(name), Buffer.from([0, 1, 0, 1])]); // A, IN
 }
 
 /**
