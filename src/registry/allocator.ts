@@ -36,14 +36,19 @@ interface Candidate {
 
 /** Does this host of this ServiceEntry get a local VIP? */
 export function qualifiesForAllocation(record: ServiceEntryRecord, host: string): boolean {
-  if (record.resolution === 'NONE') return false;
-  if (!record.autoAllocate) return false;
-  if (record.addresses.length > 0 || record.declaresAddresses === true) return false;
+  return recordQualifies(record) && hostQualifies(record, host);
+}
+
+/** The record-level half: resolution, opt-out label, declared addresses. */
+function recordQualifies(record: ServiceEntryRecord): boolean {
+  return record.resolution !== 'NONE' && record.autoAllocate && record.addresses.length === 0 && record.declaresAddresses !== true;
+}
+
+/** The host-level half: no wildcard, and istiod has not allocated it already (status.addresses). */
+function hostQualifies(record: ServiceEntryRecord, host: string): boolean {
   if (host.startsWith('*')) return false;
-  // istiod already allocated this host (status.addresses): use that, do not allocate twice.
   const status = record.statusAddresses[host];
-  if (status !== undefined && status.length > 0) return false;
-  return true;
+  return status === undefined || status.length === 0;
 }
 
 /**
@@ -103,15 +108,9 @@ export function declaredAddresses(record: ServiceRecord): string[] {
 
 /** The hosts of a record that get a local VIP (DESIGN §2 qualification). */
 export function allocatableHosts(record: ServiceRecord): string[] {
-  if (record.kind === 'Service') return [];
-  // Cheap record-level checks first: most hosts of a 100,000-entry registry fail or pass here.
-  if (record.resolution === 'NONE' || !record.autoAllocate || record.addresses.length > 0 || record.declaresAddresses === true) return [];
-  let hasStatus = false;
-  for (const _ in record.statusAddresses) {
-    hasStatus = true;
-    break;
-  }
-  return record.hosts.filter((host) => !host.startsWith('*') && (!hasStatus || qualifiesForAllocation(record, host)));
+  // Record-level checks once, not per host: most records of a 100,000-entry registry stop here.
+  if (record.kind === 'Service' || !recordQualifies(record)) return [];
+  return record.hosts.filter((host) => hostQualifies(record, host));
 }
 
 /** Sort key of a first-time allocation (see `orderKey`). */
