@@ -1,3 +1,5 @@
+import { skipName, questionSectionEnd as skipQuestions } from '../wire';
+
 /**
  * Byte-level helpers over DNS messages, just enough for forwarding and caching:
  * header fields, skipping names, walking resource records, OPT handling.
@@ -38,36 +40,8 @@ export const anCount = (msg: Buffer): number => msg.readUInt16BE(6);
 export const nsCount = (msg: Buffer): number => msg.readUInt16BE(8);
 export const arCount = (msg: Buffer): number => msg.readUInt16BE(10);
 
-/**
- * Offset just past the (possibly compressed) name starting at `offset`, or -1 when malformed.
- * A compression pointer ends a name in place, so skipping never follows pointers: no loops possible.
- */
-export function skipName(msg: Buffer, offset: number): number {
-  let pos = offset;
-  let wireLength = 0;
-  for (;;) {
-    if (pos >= msg.length) return -1;
-    const len = msg[pos];
-    if (len === 0) return pos + 1;
-    if ((len & 0xc0) === 0xc0) return pos + 2 <= msg.length ? pos + 2 : -1;
-    if (len > 63) return -1; // 0x40/0x80 label types are obsolete/unsupported
-    wireLength += len + 1;
-    if (wireLength > 255) return -1;
-    pos += len + 1;
-  }
-}
-
-/** Offset just past the question section (QDCOUNT questions), or -1 when malformed. */
-export function skipQuestions(msg: Buffer): number {
-  if (msg.length < HEADER_SIZE) return -1;
-  let pos = HEADER_SIZE;
-  for (let i = qdCount(msg); i > 0; i--) {
-    pos = skipName(msg, pos);
-    if (pos < 0 || pos + 4 > msg.length) return -1;
-    pos += 4;
-  }
-  return pos;
-}
+// Name and question skipping are the wire layer's (one bounded, pointer-safe implementation).
+export { skipName, skipQuestions };
 
 export type Section = 'answer' | 'authority' | 'additional';
 

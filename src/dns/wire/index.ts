@@ -14,5 +14,6 @@ export {
 export type { AddressRecords, PrecomputedAnswers } from './reply';
 export { fitToClient, withClientId } from './truncate';
 export { reverseName, encodeName, readName, skipName, MAX_POINTER_HOPS } from './names';
+export { questionSectionEnd } from './sections';
 export type { NameRead } from './names';
 export { ipv4Bytes, ipv6Bytes } from './addresses';
