@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 declare -A PKG=(
   [dig]=dnsutils [kdig]=knot-dnsutils [dnsmasq]=dnsmasq-base [unbound]=unbound
   [dnsperf]=dnsperf [getent]=libc-bin [unshare]=util-linux [ip]=iproute2 [chattr]=e2fsprogs
+  [cc]=gcc
 )
 # Tests under real systemd and of the packages (test/system/systemd*, packaging*).
 # systemd-container is pinned to the installed systemd, or apt would upgrade the host's systemd.
@@ -38,5 +39,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 echo "== build"
 npx tsc -p tsconfig.json
+# The native UDP engine must build here: its tests prove it (a fallback would hide a broken build).
+node scripts/build-native.mjs --require
 echo "== tests"
 exec node scripts/run-tests.mjs "$@"

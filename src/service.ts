@@ -13,7 +13,7 @@ import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
 import { createForwardHandler, type ForwardHandler } from './dns/forward';
 import { ResponseCache, createCacheHandler } from './dns/cache';
-import { startDnsServer, type PacketHandler, type RunningServer } from './dns/server';
+import { startDnsServer, type PacketHandler, type RunningServer, type UdpEngineChoice } from './dns/server';
 import { formatHostPort } from './config/hostPort';
 import { createClientFilter, refuseClient } from './dns/accessControl';
 import { createCoalescingHandler } from './dns/coalesceHandler';
@@ -35,6 +35,8 @@ export interface ServiceOptions {
   watch?: boolean;
   /** Quiet time before a burst of file changes is applied (default 100 ms). */
   debounceMs?: number;
+  /** UDP engine (default: MESHDNS_UDP_ENGINE, else auto); tests run both. */
+  udpEngine?: UdpEngineChoice;
 }
 
 /** What one (re)load changed, for the one log line per reload. */
@@ -186,6 +188,7 @@ export class MeshDnsService {
       pid: process.pid,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       listen: this.listenAddresses.map(formatHostPort),
+      udpEngine: this.server?.udpEngine ?? null,
       resolvConf: { ...this.captureState(), path: this.snapshot?.settings.resolvConf.path },
       upstreams: this.upstreamList.map(formatHostPort),
       loopingUpstreams: this.loops.looping,
@@ -272,8 +275,10 @@ export class MeshDnsService {
       allowed === undefined
         ? pipeline
         : (packet, transport, remote) => (allowed(remote) ? pipeline(packet, transport) : refuseClient(packet, transport));
-    this.server = await startDnsServer(snap.settings.listen, handle, undefined, {
+    this.server = await startDnsServer(snap.settings.listen, handle, {
       onHandlerError: (err) => this.log.error({ err }, 'query handler failed; query dropped'),
+      udpEngine: this.options.udpEngine,
+      wantsRemoteAddress: allowed !== undefined,
     });
     this.startSettings = snap.settings;
     this.loops.probe(this.upstreamList);
@@ -299,6 +304,7 @@ export class MeshDnsService {
       {
         version: VERSION,
         listen: this.server.addresses.map(formatHostPort),
+        udp: this.server.udpEngineNote,
         upstreams: this.upstreamList.map((u) => `${u.host}:${u.port}`),
         names: summary.names,
         problems: summary.problems.length,

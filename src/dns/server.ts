@@ -4,6 +4,8 @@ import type { ListenAddress } from '../config/types';
 import { formatHostPort } from '../config/hostPort';
 import type { Reply } from './types';
 import { literalLookup } from './literalLookup';
+import { loadUdpBatch } from './udp/binding';
+import { startBatchListener, type FastAnswer } from './udp/batchListener';
 
 /** What the sockets hand every received message to. */
 export type PacketHandler = (packet: Buffer, transport: 'udp' | 'tcp', remoteAddress: string) => Reply | Promise<Reply>;
@@ -19,14 +21,52 @@ export interface ServerLimits {
 
 export const DEFAULT_LIMITS: ServerLimits = { tcpIdleTimeoutMs: 10_000, maxTcpConnections: 256, maxInFlightPerConnection: 32 };
 
-export interface ServerEvents {
+/**
+ * How UDP datagrams are received and sent: `native` is the batching socket of native/udp_batch.c
+ * (recvmmsg/sendmmsg, one JS call per batch), `node` is Node's dgram (one call, one Buffer and one
+ * syscall each way per datagram). `auto` takes native when the addon loads, else node.
+ */
+export type UdpEngineChoice = 'auto' | 'native' | 'node';
+
+export interface ServerOptions {
+  limits?: ServerLimits;
   /** A handler threw: the query is dropped, the server keeps serving. */
   onHandlerError?(err: unknown): void;
+  /** Default: the MESHDNS_UDP_ENGINE environment variable, else `auto`. */
+  udpEngine?: UdpEngineChoice;
+  /** The hot-shape answerer for the native engine (see FastAnswer); it bypasses `handle`. */
+  fastAnswer?: FastAnswer;
+  /** The handler reads the client address (access control): decode it for every datagram. */
+  wantsRemoteAddress?: boolean;
 }
 
 export interface RunningServer {
   readonly addresses: readonly ListenAddress[];
+  /** The UDP engine in use, and why the native one is not when it was asked for or possible. */
+  readonly udpEngine: 'native' | 'node';
+  readonly udpEngineNote: string;
   close(): Promise<void>;
+}
+
+interface UdpListener {
+  readonly port: number;
+  close(): void;
+}
+
+/** Resolves the engine choice: native only when the addon loads; `native` asked for and missing is an error. */
+export function chooseUdpEngine(choice: UdpEngineChoice): { engine: 'native' | 'node'; note: string } {
+  if (choice === 'node') return { engine: 'node', note: 'dgram (MESHDNS_UDP_ENGINE=node)' };
+  const loaded = loadUdpBatch();
+  if ('binding' in loaded) return { engine: 'native', note: 'native batching (recvmmsg/sendmmsg)' };
+  if (choice === 'native') throw new Error(`the native UDP engine was asked for but cannot load: ${loaded.error}`);
+  return { engine: 'node', note: `dgram; native batching unavailable: ${loaded.error}` };
+}
+
+function udpEngineFromEnvironment(): UdpEngineChoice {
+  const value = process.env.MESHDNS_UDP_ENGINE;
+  if (value === undefined || value === '') return 'auto';
+  if (value === 'auto' || value === 'native' || value === 'node') return value;
+  throw new Error(`MESHDNS_UDP_ENGINE=${value}: expected auto, native or node`);
 }
 
 
@@ -57,10 +97,30 @@ function settle(result: Reply | Promise<Reply>, send: (reply: Buffer) => void, o
   }
 }
 
-function bindUdp(address: ListenAddress, handle: PacketHandler, events: ServerEvents): Promise<dgram.Socket> {
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+function bindNativeUdp(address: ListenAddress, handle: PacketHandler, options: ServerOptions): UdpListener {
+  const loaded = loadUdpBatch();
+  if (!('binding' in loaded)) throw new Error(loaded.error);
+  const onError = (err: unknown): void => options.onHandlerError?.(err);
+  try {
+    return startBatchListener(loaded.binding, address.host, address.port, address.family, {
+      handle: (packet, remote) => handle(packet, 'udp', remote),
+      fastAnswer: options.fastAnswer,
+      wantsRemoteAddress: options.wantsRemoteAddress ?? true,
+      onHandlerError: onError,
+      bufferBytes: SOCKET_BUFFER_BYTES,
+    });
+  } catch (err) {
+    const cause = err as NodeJS.ErrnoException;
+    throw typeof cause.code === 'string' ? new ListenError(address, 'udp', cause) : err;
+  }
+}
+
+function bindNodeUdp(address: ListenAddress, handle: PacketHandler, options: ServerOptions): Promise<UdpListener> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket({ type: address.family === 6 ? 'udp6' : 'udp4', ipv6Only: address.family === 6, lookup: literalLookup });
-    const onError = (err: unknown): void => events.onHandlerError?.(err);
+    const onError = (err: unknown): void => options.onHandlerError?.(err);
     socket.once('error', (err) => reject(new ListenError(address, 'udp', err)));
     socket.on('message', (packet, rinfo) => {
       let result: Reply | Promise<Reply>;
@@ -78,18 +138,18 @@ function bindUdp(address: ListenAddress, handle: PacketHandler, events: ServerEv
       socket.on('error', onError);
       // Bigger buffers absorb bursts instead of dropping queries (the kernel caps them at rmem_max).
       try {
-        socket.setRecvBufferSize(4 * 1024 * 1024);
-        socket.setSendBufferSize(4 * 1024 * 1024);
+        socket.setRecvBufferSize(SOCKET_BUFFER_BYTES);
+        socket.setSendBufferSize(SOCKET_BUFFER_BYTES);
       } catch {
         /* not fatal */
       }
-      resolve(socket);
+      resolve({ port: socket.address().port, close: () => socket.close() });
     });
   });
 }
 
 /** Handles one TCP client: 2-byte length framing, pipelined queries answered as they complete. */
-function serveTcpConnection(conn: net.Socket, handle: PacketHandler, limits: ServerLimits, events: ServerEvents): void {
+function serveTcpConnection(conn: net.Socket, handle: PacketHandler, limits: ServerLimits, events: ServerOptions): void {
   let buffered: Buffer = Buffer.alloc(0);
   const remote = conn.remoteAddress ?? '';
   let inFlight = 0;
@@ -161,7 +221,7 @@ function serveTcpConnection(conn: net.Socket, handle: PacketHandler, limits: Ser
 /** Open connections per server, so shutdown can end them instead of waiting for clients. */
 const openConnections = new WeakMap<net.Server, Set<net.Socket>>();
 
-function bindTcp(address: ListenAddress, handle: PacketHandler, limits: ServerLimits, events: ServerEvents): Promise<net.Server> {
+function bindTcp(address: ListenAddress, handle: PacketHandler, limits: ServerLimits, events: ServerOptions): Promise<net.Server> {
   return new Promise((resolve, reject) => {
     const connections = new Set<net.Socket>();
     const server = net.createServer({ pauseOnConnect: false }, (conn) => {
@@ -184,13 +244,12 @@ function bindTcp(address: ListenAddress, handle: PacketHandler, limits: ServerLi
  * Bind UDP and TCP on every listen address. All or nothing: if one address fails, the ones
  * already bound are closed and the error names the address that failed.
  */
-export async function startDnsServer(
-  addresses: readonly ListenAddress[],
-  handle: PacketHandler,
-  limits: ServerLimits = DEFAULT_LIMITS,
-  events: ServerEvents = {},
-): Promise<RunningServer> {
-  const udp: dgram.Socket[] = [];
+export async function startDnsServer(addresses: readonly ListenAddress[], handle: PacketHandler, options: ServerOptions = {}): Promise<RunningServer> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const { engine, note } = chooseUdpEngine(options.udpEngine ?? udpEngineFromEnvironment());
+  const bindUdp = (address: ListenAddress): Promise<UdpListener> =>
+    engine === 'native' ? Promise.resolve().then(() => bindNativeUdp(address, handle, options)) : bindNodeUdp(address, handle, options);
+  const udp: UdpListener[] = [];
   const tcp: net.Server[] = [];
   const bound: ListenAddress[] = [];
   const close = async (): Promise<void> => {
@@ -211,10 +270,10 @@ export async function startDnsServer(
       // Port 0 (tests): bind UDP first, then TCP on the same kernel-chosen port; if that port is
       // taken for TCP (e.g. by a TIME_WAIT connection), try another one.
       for (let attempt = 0; ; attempt++) {
-        const u = await bindUdp(address, handle, events);
-        const actual = { ...address, port: u.address().port };
+        const u = await bindUdp(address);
+        const actual = { ...address, port: u.port };
         try {
-          tcp.push(await bindTcp(actual, handle, limits, events));
+          tcp.push(await bindTcp(actual, handle, limits, options));
         } catch (err) {
           u.close();
           if (address.port === 0 && attempt < 20 && err instanceof ListenError) continue;
@@ -229,5 +288,5 @@ export async function startDnsServer(
     await close();
     throw err;
   }
-  return { addresses: bound, close };
+  return { addresses: bound, udpEngine: engine, udpEngineNote: note, close };
 }

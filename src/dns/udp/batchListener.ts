@@ -1,0 +1,128 @@
+import { endianness } from 'node:os';
+import type { Reply } from '../types';
+import type { NativeSocketHandle, UdpBatchBinding } from './binding';
+
+/**
+ * A UDP listener on the native batching socket: the addon drains up to BATCH datagrams per
+ * wake-up and calls `onBatch` once; replies that are ready before it returns go out in one
+ * sendmmsg, the rest (forwarded queries) are sent one by one when they settle.
+ */
+
+/** Handles one datagram; the packet is the listener's own copy (handlers may keep it). */
+export type DatagramHandler = (packet: Buffer, remoteAddress: string) => Reply | Promise<Reply>;
+
+/**
+ * Answers a datagram straight from the receive slot into the send slot, without a copy or an
+ * allocation, when it can (the hot query shape); returns the reply length, or 0 to pass the
+ * datagram on to the general handler.
+ */
+export type FastAnswer = (data: Buffer, start: number, length: number, out: Buffer, outStart: number) => number;
+
+export interface BatchListenerOptions {
+  handle: DatagramHandler;
+  fastAnswer?: FastAnswer;
+  /** Decode the client's address for every datagram (only access control needs it). */
+  wantsRemoteAddress: boolean;
+  onHandlerError(err: unknown): void;
+  /** Socket buffer size to ask for (the kernel caps it). */
+  bufferBytes: number;
+}
+
+export interface BatchListener {
+  readonly port: number;
+  /** [batches, datagrams, failed sends] since the start. */
+  stats(): { batches: number; datagrams: number; failedSends: number };
+  close(): void;
+}
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const littleEndian = endianness() === 'LE';
+
+/** The text form of a `struct sockaddr_in`/`sockaddr_in6` as the kernel filled it in. */
+export function socketAddressText(bytes: Buffer, offset: number, length: number): string {
+  const family = littleEndian ? bytes.readUInt16LE(offset) : bytes.readUInt16BE(offset);
+  if (family === AF_INET && length >= 8) {
+    return `${bytes[offset + 4]}.${bytes[offset + 5]}.${bytes[offset + 6]}.${bytes[offset + 7]}`;
+  }
+  if (family === AF_INET6 && length >= 24) {
+    const groups: string[] = [];
+    for (let i = 0; i < 8; i++) groups.push(bytes.readUInt16BE(offset + 8 + i * 2).toString(16));
+    // Not compressed (RFC 5952 form is for display); BlockList and isIP accept the long form.
+    return groups.join(':');
+  }
+  return '';
+}
+
+/** Binds and starts a batching listener; throws the bind error (with its errno `code`). */
+export function startBatchListener(binding: UdpBatchBinding, host: string, port: number, family: 4 | 6, options: BatchListenerOptions): BatchListener {
+  const { BATCH, SLOT, ADDR } = binding;
+  const socket: NativeSocketHandle = binding.open(host, port, family, options.bufferBytes);
+  const inData = Buffer.alloc(BATCH * SLOT);
+  const inMeta = new Int32Array(BATCH * 2);
+  const addresses = Buffer.alloc(BATCH * ADDR);
+  const outData = Buffer.alloc(BATCH * SLOT);
+  const outLengths = new Int32Array(BATCH);
+  const { handle, fastAnswer, wantsRemoteAddress, onHandlerError } = options;
+  let closed = false;
+
+  const sendLater = (reply: Reply, sockaddr: Buffer): void => {
+    if (reply !== null && !closed) binding.sendTo(socket, reply, sockaddr);
+  };
+
+  const onBatch = (count: number): void => {
+    for (let i = 0; i < count; i++) {
+      const length = inMeta[i * 2];
+      // Cut off (larger than a slot): no DNS query is; drop it as dgram would drop garbage.
+      if (length < 0) continue;
+      const start = i * SLOT;
+      if (fastAnswer !== undefined && !wantsRemoteAddress) {
+        const written = fastAnswer(inData, start, length, outData, start);
+        if (written > 0) {
+          outLengths[i] = written;
+          continue;
+        }
+      }
+      const packet = Buffer.from(inData.subarray(start, start + length));
+      const addressLength = inMeta[i * 2 + 1];
+      const remote = wantsRemoteAddress ? socketAddressText(addresses, i * ADDR, addressLength) : '';
+      let result: Reply | Promise<Reply>;
+      try {
+        result = handle(packet, remote);
+      } catch (err) {
+        onHandlerError(err);
+        continue;
+      }
+      if (result instanceof Promise) {
+        // The address slot is reused by the next batch: keep a copy for the late reply.
+        const sockaddr = Buffer.from(addresses.subarray(i * ADDR, i * ADDR + addressLength));
+        result.then((reply) => sendLater(reply, sockaddr), onHandlerError);
+      } else if (result !== null) {
+        if (result.length <= SLOT) {
+          result.copy(outData, start);
+          outLengths[i] = result.length;
+        }
+      }
+    }
+  };
+
+  try {
+    binding.start(socket, onBatch, inData, inMeta, addresses, outData, outLengths);
+  } catch (err) {
+    binding.close(socket);
+    throw err;
+  }
+  const boundPort = binding.localPort(socket);
+  return {
+    port: boundPort,
+    stats() {
+      const [batches, datagrams, failedSends] = closed ? [0, 0, 0] : binding.stats(socket);
+      return { batches, datagrams, failedSends };
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      binding.close(socket);
+    },
+  };
+}

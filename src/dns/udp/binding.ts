@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The native batching UDP socket (native/udp_batch.c), built by `scripts/build-native.mjs` into
+ * `dist/native/udp_batch.node`. Optional: without it (no C compiler when meshdns was built, an
+ * unknown platform) the listener falls back to Node's dgram, which is correct but slower.
+ */
+export interface NativeSocketHandle {
+  readonly __nativeUdpSocket: unique symbol;
+}
+
+export interface UdpBatchBinding {
+  /** Datagrams per batch, bytes per datagram slot, bytes per socket-address slot. */
+  readonly BATCH: number;
+  readonly SLOT: number;
+  readonly ADDR: number;
+  /** Binds a non-blocking UDP socket; throws an Error whose `code` is the errno name (EADDRINUSE…). */
+  open(host: string, port: number, family: 4 | 6, bufferBytes: number): NativeSocketHandle;
+  localPort(handle: NativeSocketHandle): number;
+  start(
+    handle: NativeSocketHandle,
+    onBatch: (count: number) => void,
+    inData: Buffer,
+    inMeta: Int32Array,
+    addresses: Buffer,
+    outData: Buffer,
+    outLengths: Int32Array,
+  ): void;
+  /** Sends one datagram now; returns 0 or the errno of the failed send (the datagram is dropped). */
+  sendTo(handle: NativeSocketHandle, data: Buffer, sockaddr: Buffer): number;
+  /** [batches, datagrams received, sends failed]. */
+  stats(handle: NativeSocketHandle): [number, number, number];
+  close(handle: NativeSocketHandle): void;
+}
+
+/**
+ * Where the build puts the addon: dist/native/, beside dist/src/ (the compiled program and the
+ * packages); from the TypeScript sources (tsx) that is ../../../dist/native.
+ */
+const ADDON_CANDIDATES = [
+  join(__dirname, '..', '..', '..', 'native', 'udp_batch.node'),
+  join(__dirname, '..', '..', '..', 'dist', 'native', 'udp_batch.node'),
+];
+export const NATIVE_ADDON_PATH = ADDON_CANDIDATES.find((path) => existsSync(path)) ?? ADDON_CANDIDATES[0];
+
+let loaded: { binding: UdpBatchBinding } | { error: string } | undefined;
+
+/** The addon, or the reason it cannot be used (loaded once per process). */
+export function loadUdpBatch(): { binding: UdpBatchBinding } | { error: string } {
+  if (loaded === undefined) {
+    if (process.platform !== 'linux') {
+      loaded = { error: `recvmmsg/sendmmsg batching is Linux-only (platform ${process.platform})` };
+    } else {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        loaded = { binding: require(NATIVE_ADDON_PATH) as UdpBatchBinding };
+      } catch (err) {
+        loaded = { error: `${NATIVE_ADDON_PATH}: ${(err as Error).message.split('\n')[0]}` };
+      }
+    }
+  }
+  return loaded;
+}
