@@ -9,6 +9,7 @@ import { chooseUpstreams, parseResolvConf, RESOLVED_UPLINKS_FILE, type ResolvCon
 import { ResolvConfManager } from './system/resolvconf/manager';
 import { shouldManageResolvConf } from './config/effective';
 import { createPipeline } from './dns/pipeline';
+import { createFastPath, type FastPath } from './dns/fastPath';
 import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
 import { createForwardHandler, type ForwardHandler } from './dns/forward';
@@ -81,6 +82,8 @@ export class MeshDnsService {
   });
   private ttl = 30;
   private server: RunningServer | undefined;
+  /** Local answers from reply templates on the native UDP engine (dns/fastPath.ts). */
+  private fastPath: FastPath | undefined;
   private forward: ForwardHandler | undefined;
   private cache: ResponseCache | undefined;
   private readonly coalesce = createCoalescingHandler();
@@ -266,6 +269,14 @@ export class MeshDnsService {
     // stays for the debug log that SIGUSR2 may switch on).
     this.countQueries = snap.settings.metrics !== '';
     const pipeline = createPipeline(handlers, (o) => this.observeQuery(o));
+    this.fastPath = createFastPath({
+      table: () => this.tableValue,
+      ttl: () => this.ttl,
+      enabled: () => !this.debugQueries,
+      onAnswered: (qtype) => {
+        if (this.countQueries) this.metrics.countLocalUdpAnswer(qtype);
+      },
+    });
     // Never an open resolver: a listener beyond loopback needs allowFrom (checked by the settings
     // parser), and then every packet's source is checked.
     const exposure = snap.problems.find((p) => p.file === snap.settingsFile && p.field === 'allowFrom');
@@ -279,6 +290,7 @@ export class MeshDnsService {
       onHandlerError: (err) => this.log.error({ err }, 'query handler failed; query dropped'),
       udpEngine: this.options.udpEngine,
       wantsRemoteAddress: allowed !== undefined,
+      fastAnswer: this.fastPath.answer,
     });
     this.startSettings = snap.settings;
     this.loops.probe(this.upstreamList);

@@ -14,29 +14,39 @@ export function createMeshHandler(options: { table: () => NameTable | undefined;
     name: 'meshTable',
     handle(query: Query, next: Next): Reply | Promise<Reply> {
       const table = options.table();
-      if (table === undefined || query.class !== RRClass.IN) return next();
-      switch (query.type) {
-        case RRType.A:
-        case RRType.AAAA: {
-          const found = table.lookup(query.key);
-          if (found === undefined) return next();
-          // Istio answers a search-suffix name without the asked family with an empty NOERROR,
-          // not a dangling CNAME (its test row 9); a plain name gets NODATA the same way.
-          const addresses = query.type === RRType.A ? found.info.v4 : found.info.v6;
-          if (addresses.length === 0) return nodata(query);
-          return localAnswer(query, found, options.ttl());
-        }
-        case RRType.PTR: {
-          const target = table.lookupPtr(query.key);
-          return target === undefined ? next() : ptrAnswer(query, target, options.ttl());
-        }
-        case RRType.SRV: {
-          const srv = table.lookupSrv(query.key);
-          return srv === undefined ? next() : srvAnswer(query, srv, options.ttl());
-        }
-        default:
-          return next();
-      }
+      const reply = table === undefined ? undefined : answerFromTable(table, query, options.ttl());
+      return reply === undefined ? next() : reply;
     },
   };
+}
+
+/**
+ * The local answer for `query`, or undefined when the table does not answer it (other classes,
+ * other qtypes even for known names — as Istio does —, unknown names): those go on to the cache
+ * and the forwarder. Shared by the handler and the UDP fast path, so both answer alike.
+ */
+export function answerFromTable(table: NameTable, query: Query, ttl: number): Buffer | undefined {
+  if (query.class !== RRClass.IN) return undefined;
+  switch (query.type) {
+    case RRType.A:
+    case RRType.AAAA: {
+      const found = table.lookup(query.key);
+      if (found === undefined) return undefined;
+      // Istio answers a search-suffix name without the asked family with an empty NOERROR,
+      // not a dangling CNAME (its test row 9); a plain name gets NODATA the same way.
+      const addresses = query.type === RRType.A ? found.info.v4 : found.info.v6;
+      if (addresses.length === 0) return nodata(query);
+      return localAnswer(query, found, ttl);
+    }
+    case RRType.PTR: {
+      const target = table.lookupPtr(query.key);
+      return target === undefined ? undefined : ptrAnswer(query, target, ttl);
+    }
+    case RRType.SRV: {
+      const srv = table.lookupSrv(query.key);
+      return srv === undefined ? undefined : srvAnswer(query, srv, ttl);
+    }
+    default:
+      return undefined;
+  }
 }

@@ -13,7 +13,7 @@ export {
 } from './reply';
 export type { AddressRecords, PrecomputedAnswers } from './reply';
 export { fitToClient, withClientId } from './truncate';
-export { reverseName, encodeName, readName, skipName, MAX_POINTER_HOPS } from './names';
+export { reverseName, encodeName, readName, skipName, needsEscape, MAX_POINTER_HOPS, MAX_LABEL_LENGTH } from './names';
 export { questionSectionEnd } from './sections';
 export type { NameRead } from './names';
 export { ipv4Bytes, ipv6Bytes } from './addresses';

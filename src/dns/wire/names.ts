@@ -152,7 +152,7 @@ function labelText(buf: Buffer, start: number, end: number): string {
   return buf.toString('latin1', start, end);
 }
 
-function needsEscape(byte: number): boolean {
+export function needsEscape(byte: number): boolean {
   return byte <= 0x20 || byte >= 0x7f || byte === 0x2e /* . */ || byte === 0x5c /* \ */;
 }
 

@@ -26,6 +26,7 @@ const PROTOCOLS = ['udp', 'tcp'] as const;
 const qtypeIndex = new Map<number, number>(Object.keys(QTYPES).map((k, i) => [Number(k), i]));
 const OTHER_QTYPE = QTYPE_NAMES.length - 1;
 const outcomeIndex = new Map<Outcome, number>(OUTCOMES.map((o, i) => [o, i]));
+const LOCAL_OUTCOME = outcomeIndex.get('local')!;
 
 /** Outcome of a finished query: the rcode decides failures, the answering handler the rest. */
 export function classifyOutcome(o: QueryOutcome): Outcome {
@@ -169,6 +170,12 @@ export class MeshDnsMetrics {
     const type = o.query === null ? OTHER_QTYPE : (qtypeIndex.get(o.query.type) ?? OTHER_QTYPE);
     const outcome = outcomeIndex.get(classifyOutcome(o))!;
     this.queryCounts[(type * OUTCOMES.length + outcome) * PROTOCOLS.length + (o.transport === 'tcp' ? 1 : 0)]++;
+  }
+
+  /** Hot path of the UDP fast path: a local answer over UDP, counted as `observeQuery` would. */
+  countLocalUdpAnswer(qtype: number): void {
+    const type = qtypeIndex.get(qtype) ?? OTHER_QTYPE;
+    this.queryCounts[(type * OUTCOMES.length + LOCAL_OUTCOME) * PROTOCOLS.length]++;
   }
 
   observeUpstream(upstream: Upstream, outcome: UpstreamOutcome, seconds: number): void {

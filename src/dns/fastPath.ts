@@ -1,0 +1,148 @@
+import type { NameTable } from '../nametable/types';
+import { answerFromTable } from './meshHandler';
+import type { FastAnswer } from './udp/batchListener';
+import { MAX_LABEL_LENGTH, needsEscape, parseQuery } from './wire';
+import { HEADER_LENGTH, RRClass, RRType, UDP_DEFAULT_MAX } from './wire/constants';
+
+/**
+ * The UDP fast path (issue #6) for the hot query shape: one question, A or AAAA, class IN, no
+ * EDNS or an OPT without options, a name in the mesh table. It answers from reply *templates*:
+ * the first query for (name, type, EDNS state) goes through the general path (`parseQuery` →
+ * `answerFromTable`, exactly what the handler chain runs) and its reply is kept; later queries
+ * copy the template and patch what differs between queries — the ID, the RD and CD bits and the
+ * question name's letter case (0x20). Everything else in such a reply depends only on the table,
+ * the TTL and the EDNS state, which are all part of the template's identity; so the fast path's
+ * bytes equal the general path's (test/dns/fastPath.test.ts proves it for every parity row).
+ *
+ * Anything else (other shapes, names not in the table, replies over 512 bytes that a client
+ * limit could truncate) returns 0 and takes the general path.
+ */
+export interface FastPathOptions {
+  table(): NameTable | undefined;
+  ttl(): number;
+  /** False while every query must go through the pipeline (per-query debug logging). */
+  enabled(): boolean;
+  /** Called for every reply the fast path sends (metrics). */
+  onAnswered(qtype: number): void;
+}
+
+/** Templates kept across all (type, EDNS) maps before they are dropped and rebuilt on demand. */
+const MAX_TEMPLATES = 8192;
+/** OPT without options: root name (1), TYPE, CLASS, TTL (4), RDLENGTH. */
+const BARE_OPT_LENGTH = 11;
+/** Marks a name the table does not answer (forwarded): no second parse for it until the next reload. */
+const NOT_LOCAL = Buffer.alloc(0);
+
+export interface FastPath {
+  answer: FastAnswer;
+  /** Number of templates held (tests, status). */
+  readonly size: number;
+}
+
+export function createFastPath(options: FastPathOptions): FastPath {
+  // Index: (qtype A → 0, AAAA → 3) + EDNS state (0 none, 1 OPT with DO=0, 2 OPT with DO=1).
+  const templates: Array<Map<string, Buffer>> = Array.from({ length: 6 }, () => new Map());
+  let templateCount = 0;
+  let templatesFor: NameTable | undefined;
+  let templatesTtl = -1;
+  const keyScratch = Buffer.allocUnsafe(255);
+
+  const forget = (): void => {
+    for (const map of templates) map.clear();
+    templateCount = 0;
+  };
+
+  const answer: FastAnswer = (data, start, length, out, outStart) => {
+    const end = start + length;
+    if (length < HEADER_LENGTH + 5 || !options.enabled()) return 0;
+    // QR=0, opcode QUERY; QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 0 or 1.
+    if ((data[start + 2] & 0xf8) !== 0) return 0;
+    if (data[start + 4] !== 0 || data[start + 5] !== 1 || data[start + 6] !== 0 || data[start + 7] !== 0) return 0;
+    if (data[start + 8] !== 0 || data[start + 9] !== 0 || data[start + 10] !== 0) return 0;
+    const additional = data[start + 11];
+    if (additional > 1) return 0;
+
+    // The question name, lower-cased into the key; labels only (a pointer cannot occur in a
+    // question), bytes that need escaping in presentation form go the general way.
+    let pos = start + HEADER_LENGTH;
+    let n = 0;
+    for (;;) {
+      if (pos >= end) return 0;
+      const labelLength = data[pos];
+      if (labelLength === 0) break;
+      if (labelLength > MAX_LABEL_LENGTH) return 0;
+      const labelEnd = pos + 1 + labelLength;
+      // A key over 253 characters is a wire name over 255 bytes: the general path rejects it.
+      if (labelEnd > end || n + labelLength + 1 > 253) return 0;
+      if (n > 0) keyScratch[n++] = 0x2e;
+      for (let i = pos + 1; i < labelEnd; i++) {
+        const c = data[i];
+        if (needsEscape(c)) return 0;
+        keyScratch[n++] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+      }
+      pos = labelEnd;
+    }
+    const nameEnd = pos + 1;
+    const questionEnd = nameEnd + 4;
+    if (questionEnd > end || data[nameEnd] !== 0 || data[nameEnd + 2] !== 0 || data[nameEnd + 3] !== RRClass.IN) return 0;
+    const qtype = data[nameEnd + 1];
+    if (qtype !== RRType.A && qtype !== RRType.AAAA) return 0;
+
+    let ednsState = 0;
+    if (additional === 0) {
+      if (questionEnd !== end) return 0;
+    } else {
+      const o = questionEnd;
+      // Root owner, TYPE OPT, version 0, RDLENGTH 0, nothing after it.
+      if (o + BARE_OPT_LENGTH !== end || data[o] !== 0 || data[o + 1] !== 0 || data[o + 2] !== RRType.OPT) return 0;
+      if (data[o + 6] !== 0 || data[o + 9] !== 0 || data[o + 10] !== 0) return 0;
+      ednsState = (data[o + 7] & 0x80) !== 0 ? 2 : 1;
+    }
+
+    const table = options.table();
+    if (table === undefined) return 0;
+    const ttl = options.ttl();
+    if (table !== templatesFor || ttl !== templatesTtl) {
+      forget();
+      templatesFor = table;
+      templatesTtl = ttl;
+    }
+    const map = templates[(qtype === RRType.A ? 0 : 3) + ednsState];
+    const key = keyScratch.toString('latin1', 0, n);
+    let template = map.get(key);
+    if (template === undefined) {
+      template = buildTemplate(table, ttl, data, start, end);
+      if (templateCount >= MAX_TEMPLATES) forget();
+      map.set(key, template);
+      templateCount++;
+    }
+    if (template === NOT_LOCAL) return 0;
+
+    template.copy(out, outStart);
+    out[outStart] = data[start];
+    out[outStart + 1] = data[start + 1];
+    // RD (bit 0 of byte 2) and CD (0x10 of byte 3) are the client's; the rest is the template's.
+    out[outStart + 2] = (template[2] & 0xfe) | (data[start + 2] & 0x01);
+    out[outStart + 3] = (template[3] & 0xef) | (data[start + 3] & 0x10);
+    data.copy(out, outStart + HEADER_LENGTH, start + HEADER_LENGTH, nameEnd);
+    options.onAnswered(qtype);
+    return template.length;
+  };
+
+  return {
+    answer,
+    get size() {
+      return templateCount;
+    },
+  };
+}
+
+/** The general path's reply for this query, kept as a template; NOT_LOCAL when it is not a local answer that fits any client. */
+function buildTemplate(table: NameTable, ttl: number, data: Buffer, start: number, end: number): Buffer {
+  const parsed = parseQuery(Buffer.from(data.subarray(start, end)), 'udp');
+  if (!parsed.ok) return NOT_LOCAL;
+  const reply = answerFromTable(table, parsed.query, ttl);
+  // Over 512 bytes a client's limit decides truncation: those replies stay on the general path.
+  if (reply === undefined || reply.length > UDP_DEFAULT_MAX) return NOT_LOCAL;
+  return reply;
+}
