@@ -192,6 +192,7 @@ export class MeshDnsService {
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       listen: this.listenAddresses.map(formatHostPort),
       udpEngine: this.server?.udpEngine ?? null,
+      fastPathTemplates: this.fastPath?.size ?? 0,
       resolvConf: { ...this.captureState(), path: this.snapshot?.settings.resolvConf.path },
       upstreams: this.upstreamList.map(formatHostPort),
       loopingUpstreams: this.loops.looping,

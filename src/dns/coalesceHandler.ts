@@ -30,7 +30,11 @@ export function createCoalescingHandler(): Handler & { stats(): CoalesceStats } 
         joined++;
         return running.then((reply) => (reply === null ? null : withClientId(reply, query.id)));
       }
-      const started = next();
+      const result = next();
+      // Only the forwarder is after this handler, and it always waits on the network; a
+      // synchronous reply (none today) has nothing to share.
+      if (!(result instanceof Promise)) return Promise.resolve(result);
+      const started = result;
       inFlight.set(key, started);
       const done = (): void => {
         if (inFlight.get(key) === started) inFlight.delete(key);

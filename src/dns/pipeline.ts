@@ -27,7 +27,7 @@ export function createPipeline(handlers: readonly Handler[], observe?: QueryObse
     const handler = handlers[index];
     if (handler === undefined) return errorReply(query, Rcode.SERVFAIL);
     reached.name = handler.name;
-    const next: Next = () => Promise.resolve(run(query, index + 1, reached));
+    const next: Next = () => run(query, index + 1, reached);
     return handler.handle(query, next);
   };
 

@@ -29,7 +29,11 @@ export interface Query {
 /** A response, or `null` to send nothing (dropped). */
 export type Reply = Buffer | null;
 
-export type Next = () => Promise<Reply>;
+/**
+ * Passes the query on to the rest of the chain. Synchronous when every handler after the caller
+ * answers synchronously (a local answer behind the guard), so the hot path makes no promise.
+ */
+export type Next = () => Reply | Promise<Reply>;
 
 /** One link of the handler chain: answers, or passes on by calling `next`. */
 export interface Handler {

@@ -16,6 +16,8 @@ export interface HarnessInputs {
   resolvConf: string;
   /** registry files: name → content. */
   registry?: Record<string, string>;
+  /** UDP engine (default: MESHDNS_UDP_ENGINE, else auto). */
+  udpEngine?: 'auto' | 'native' | 'node';
 }
 
 export interface Harness {
@@ -53,6 +55,7 @@ export async function startHarness(inputs: HarnessInputs): Promise<Harness> {
     settingsFile: join(dir, 'meshdns.yaml'),
     logger: pino({ level: process.env.MESHDNS_TEST_LOG ?? 'silent' }),
     resolvedUplinksFile: join(dir, 'resolved-uplinks.conf'),
+    udpEngine: inputs.udpEngine,
   });
   await service.start();
   const port = service.listenAddresses[0].port;

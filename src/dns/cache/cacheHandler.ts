@@ -23,10 +23,12 @@ export function createCacheHandler(cache: ResponseCache, options: CacheHandlerOp
       if (!cache.enabled) return next();
       const hit = cache.lookup(query);
       if (hit !== null) return fit(hit, query);
-      return next().then((reply) => {
+      const store = (reply: Reply): Reply => {
         if (reply !== null) cache.store(query, reply);
         return reply;
-      });
+      };
+      const result = next();
+      return result instanceof Promise ? result.then(store) : store(result);
     },
   };
 }
