@@ -61,6 +61,8 @@ trap 'rm -rf "$work"' EXIT
 if [ -f "$MESHDNS_SRC/node_modules/typescript/bin/tsc" ]; then
   # A fresh compile of the program alone, so no stale file from dist/ is installed.
   node "$MESHDNS_SRC/node_modules/typescript/bin/tsc" -p "$MESHDNS_SRC/packaging/tsconfig.json" --outDir "$work/dist"
+  # The native UDP engine; without a C compiler meshdns runs on Node's dgram (the script says so).
+  node "$MESHDNS_SRC/scripts/build-native.mjs" --out "$work/dist"
   export MESHDNS_DIST=$work/dist
 elif [ ! -f "$MESHDNS_SRC/dist/src/cli.js" ]; then
   echo "install.sh: no dist/ and no TypeScript compiler: run npm ci in $MESHDNS_SRC first" >&2

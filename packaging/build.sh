@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `npm run package`: builds build/packages/meshdns_<version>_all.deb and
-# build/packages/meshdns-<version>-1.noarch.rpm from this checkout (dist/ + production
-# node_modules). Needs dpkg-deb, and rpmbuild for the .rpm (Debian: apt-get install rpm).
+# `npm run package`: builds build/packages/meshdns_<version>_<arch>.deb and
+# build/packages/meshdns-<version>-1.<arch>.rpm from this checkout (dist/ + the native UDP engine
+# + production node_modules). Needs dpkg-deb, a C compiler and Node's headers (the native engine
+# is built for the build machine's architecture), and rpmbuild for the .rpm (Debian: apt-get install rpm).
 # Env: OUT=dir for the packages; SKIP_RPM=1 to build only the .deb.
 set -euo pipefail
 # shellcheck source=packaging/stage.sh
@@ -14,7 +15,12 @@ mkdir -p "$out"
 
 echo "== build (tsc, program only, into a fresh directory: no stale files from dist/)"
 (cd "$MESHDNS_SRC" && npx tsc -p packaging/tsconfig.json --outDir "$work/dist")
+# The packages carry the native UDP engine (recvmmsg/sendmmsg batching): it must build.
+(cd "$MESHDNS_SRC" && node scripts/build-native.mjs --require --out "$work/dist")
+strip --strip-unneeded "$work/dist/native/udp_batch.node"
 export MESHDNS_DIST=$work/dist
+deb_arch=$(dpkg --print-architecture)
+rpm_arch=$(uname -m)
 [ -d "$MESHDNS_SRC/node_modules" ] || { echo "node_modules missing: run npm ci first" >&2; exit 1; }
 
 # Reproducible timestamps (changelog date, file mtimes) from the last commit when there is one.
@@ -36,10 +42,10 @@ build_deb() {
   chmod 0644 "$root/DEBIAN/md5sums"
   local size
   size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
-  sed -e "s/@VERSION@/$version/" -e "s/@INSTALLED_SIZE@/$size/" "$MESHDNS_SRC/packaging/debian/control.in" > "$root/DEBIAN/control"
+  sed -e "s/@VERSION@/$version/" -e "s/@INSTALLED_SIZE@/$size/" -e "s/@ARCH@/$deb_arch/" "$MESHDNS_SRC/packaging/debian/control.in" > "$root/DEBIAN/control"
   find "$root" -newermt "@$SOURCE_DATE_EPOCH" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
-  dpkg-deb --root-owner-group -Zxz --build "$root" "$out/meshdns_${version}_all.deb" >/dev/null
-  echo "$out/meshdns_${version}_all.deb"
+  dpkg-deb --root-owner-group -Zxz --build "$root" "$out/meshdns_${version}_${deb_arch}.deb" >/dev/null
+  echo "$out/meshdns_${version}_${deb_arch}.deb"
 }
 
 build_rpm() {
@@ -50,8 +56,8 @@ build_rpm() {
   sed -e "s/@VERSION@/$version/" -e "s|@STAGE@|$root|" "$MESHDNS_SRC/packaging/rpm/meshdns.spec.in" > "$top/SPECS/meshdns.spec"
   rpmbuild --quiet -bb --define "_topdir $top" --define "_rpmdir $top/RPMS" \
     --define '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm' "$top/SPECS/meshdns.spec"
-  cp "$top/RPMS/meshdns-$version-1.noarch.rpm" "$out/"
-  echo "$out/meshdns-$version-1.noarch.rpm"
+  cp "$top/RPMS/meshdns-$version-1.$rpm_arch.rpm" "$out/"
+  echo "$out/meshdns-$version-1.$rpm_arch.rpm"
 }
 
 echo "== .deb"

@@ -28,8 +28,11 @@ stage_program() {
   local lib=$1/usr/lib/meshdns
   install -d -m 0755 "$lib/bin" "$lib/dist" "$lib/node_modules"
   install -m 0644 "$MESHDNS_SRC/bin/meshdns.js" "$lib/bin/meshdns.js"
-  # Only the program (dist/src), without source maps.
+  # Only the program (dist/src), without source maps, and the native UDP engine when it was built.
   (cd "${MESHDNS_DIST:-$MESHDNS_SRC/dist}" && find src -name "*.js" -exec cp --parents -p -t "$lib/dist" {} +)
+  if [ -f "${MESHDNS_DIST:-$MESHDNS_SRC/dist}/native/udp_batch.node" ]; then
+    install -D -m 0644 "${MESHDNS_DIST:-$MESHDNS_SRC/dist}/native/udp_batch.node" "$lib/dist/native/udp_batch.node"
+  fi
   # package.json: the version (src/version.ts reads it) and what the program needs.
   node -e '
     const p = require(process.argv[1]);

@@ -44,7 +44,7 @@ mkdirSync(dirname(target), { recursive: true });
 try {
   execFileSync(
     compiler,
-    ['-O2', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-fvisibility=hidden', '-DNODE_GYP_MODULE_NAME=udp_batch', `-I${include}`, '-o', target, source],
+    ['-O2', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-fvisibility=hidden', '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-Wl,-z,relro,-z,now', '-DNODE_GYP_MODULE_NAME=udp_batch', `-I${include}`, '-o', target, source],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
 } catch (err) {

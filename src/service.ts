@@ -274,8 +274,9 @@ export class MeshDnsService {
       table: () => this.tableValue,
       ttl: () => this.ttl,
       enabled: () => !this.debugQueries,
-      onAnswered: (qtype) => {
-        if (this.countQueries) this.metrics.countLocalUdpAnswer(qtype);
+      cache: snap.settings.cache.maxEntries > 0 ? this.cache : undefined,
+      onAnswered: (qtype, source) => {
+        if (this.countQueries) this.metrics.countFastUdpAnswer(qtype, source);
       },
     });
     // Never an open resolver: a listener beyond loopback needs allowFrom (checked by the settings

@@ -1,4 +1,5 @@
 import type { NameTable } from '../nametable/types';
+import type { FastCacheQuery } from './cache/responseCache';
 import { answerFromTable } from './meshHandler';
 import type { FastAnswer } from './udp/batchListener';
 import { MAX_LABEL_LENGTH, needsEscape, parseQuery } from './wire';
@@ -14,23 +15,26 @@ import { HEADER_LENGTH, RRClass, RRType, UDP_DEFAULT_MAX } from './wire/constant
  * the TTL and the EDNS state, which are all part of the template's identity; so the fast path's
  * bytes equal the general path's (test/dns/fastPath.test.ts proves it for every parity row).
  *
- * Anything else (other shapes, names not in the table, replies over 512 bytes that a client
- * limit could truncate) returns 0 and takes the general path.
+ * A name the table does not answer may be a cache hit: the cache writes its reply the way the
+ * cache handler would (`ResponseCache.answerInto`). Anything else (other shapes, misses, replies
+ * a client limit would truncate) returns 0 and takes the general path.
  */
 export interface FastPathOptions {
   table(): NameTable | undefined;
   ttl(): number;
   /** False while every query must go through the pipeline (per-query debug logging). */
   enabled(): boolean;
+  /** The response cache, when it is on. */
+  cache?: { answerInto(query: FastCacheQuery, out: Buffer, outStart: number): number };
   /** Called for every reply the fast path sends (metrics). */
-  onAnswered(qtype: number): void;
+  onAnswered(qtype: number, source: 'local' | 'cached'): void;
 }
 
 /** Templates kept across all (type, EDNS) maps before they are dropped and rebuilt on demand. */
 const MAX_TEMPLATES = 8192;
 /** OPT without options: root name (1), TYPE, CLASS, TTL (4), RDLENGTH. */
 const BARE_OPT_LENGTH = 11;
-/** Marks a name the table does not answer (forwarded): no second parse for it until the next reload. */
+/** Marks a name the table does not answer (cache or forwarder): no table lookup for it until the next reload. */
 const NOT_LOCAL = Buffer.alloc(0);
 
 export interface FastPath {
@@ -89,6 +93,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
     if (qtype !== RRType.A && qtype !== RRType.AAAA) return 0;
 
     let ednsState = 0;
+    let maxResponseSize = UDP_DEFAULT_MAX;
     if (additional === 0) {
       if (questionEnd !== end) return 0;
     } else {
@@ -97,6 +102,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
       if (o + BARE_OPT_LENGTH !== end || data[o] !== 0 || data[o + 1] !== 0 || data[o + 2] !== RRType.OPT) return 0;
       if (data[o + 6] !== 0 || data[o + 9] !== 0 || data[o + 10] !== 0) return 0;
       ednsState = (data[o + 7] & 0x80) !== 0 ? 2 : 1;
+      maxResponseSize = Math.max(UDP_DEFAULT_MAX, (data[o + 3] << 8) | data[o + 4]);
     }
 
     const table = options.table();
@@ -111,12 +117,21 @@ export function createFastPath(options: FastPathOptions): FastPath {
     const key = keyScratch.toString('latin1', 0, n);
     let template = map.get(key);
     if (template === undefined) {
-      template = buildTemplate(table, ttl, data, start, end);
+      template = table.lookup(key) === undefined ? NOT_LOCAL : buildTemplate(table, ttl, data, start, end);
       if (templateCount >= MAX_TEMPLATES) forget();
       map.set(key, template);
       templateCount++;
     }
-    if (template === NOT_LOCAL) return 0;
+    if (template === NOT_LOCAL) {
+      if (options.cache === undefined) return 0;
+      const written = options.cache.answerInto(
+        { key, type: qtype, edns: ednsState !== 0, dnssecOk: ednsState === 2, maxResponseSize, data, start, questionEnd: questionEnd - start },
+        out,
+        outStart,
+      );
+      if (written > 0) options.onAnswered(qtype, 'cached');
+      return written;
+    }
 
     template.copy(out, outStart);
     out[outStart] = data[start];
@@ -125,7 +140,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
     out[outStart + 2] = (template[2] & 0xfe) | (data[start + 2] & 0x01);
     out[outStart + 3] = (template[3] & 0xef) | (data[start + 3] & 0x10);
     data.copy(out, outStart + HEADER_LENGTH, start + HEADER_LENGTH, nameEnd);
-    options.onAnswered(qtype);
+    options.onAnswered(qtype, 'local');
     return template.length;
   };
 

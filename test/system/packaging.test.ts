@@ -27,8 +27,10 @@ function ok(cmd: string, args: string[], cwd?: string, env?: NodeJS.ProcessEnv):
 
 const missing = Object.keys(TOOLS).filter((t) => run('sh', ['-c', `command -v ${t}`]).code !== 0);
 const out = mkdtempSync(join(tmpdir(), 'meshdns-pkg-'));
-const deb = join(out, `meshdns_${VERSION}_all.deb`);
-const rpm = join(out, `meshdns-${VERSION}-1.noarch.rpm`);
+const DEB_ARCH = spawnSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).stdout?.trim() ?? 'unknown';
+const RPM_ARCH = spawnSync('uname', ['-m'], { encoding: 'utf8' }).stdout?.trim() ?? 'unknown';
+const deb = join(out, `meshdns_${VERSION}_${DEB_ARCH}.deb`);
+const rpm = join(out, `meshdns-${VERSION}-1.${RPM_ARCH}.rpm`);
 let built: Error | undefined;
 
 test.before(() => {
@@ -69,11 +71,11 @@ if (missing.length === 0) {
       ok('test', ['-s', deb]);
       ok('test', ['-s', rpm]);
     }],
-    ['.deb control: architecture-independent, runs on Debian 12\'s nodejs', () => {
+    ['.deb control: built for this architecture (native UDP engine), runs on Debian 12\'s nodejs', () => {
       assert.is(debField('Package'), 'meshdns');
       assert.is(debField('Version'), VERSION);
-      assert.is(debField('Architecture'), 'all');
-      assert.is(debField('Depends'), 'nodejs (>= 18.19)');
+      assert.is(debField('Architecture'), DEB_ARCH);
+      assert.is(debField('Depends'), 'nodejs (>= 18.19), libc6 (>= 2.14)');
     }],
     ['.deb: /etc/meshdns/meshdns.yaml is its one conffile', () => {
       const dir = mkdtempSync(join(tmpdir(), 'meshdns-ctl-'));
@@ -84,7 +86,7 @@ if (missing.length === 0) {
     ['.deb layout: launcher, program, unit, config, registry dir; production modules only', () => {
       const files = debFiles();
       for (const f of ['/usr/bin/meshdns', '/usr/lib/meshdns/bin/meshdns.js', '/usr/lib/meshdns/dist/src/cli.js', '/usr/lib/meshdns/dist/src/service.js',
-        '/usr/lib/meshdns/package.json', '/usr/lib/meshdns/lifecycle.sh', '/lib/systemd/system/meshdns.service', '/etc/meshdns/meshdns.yaml',
+        '/usr/lib/meshdns/package.json', '/usr/lib/meshdns/lifecycle.sh', '/usr/lib/meshdns/dist/native/udp_batch.node', '/lib/systemd/system/meshdns.service', '/etc/meshdns/meshdns.yaml',
         '/usr/share/doc/meshdns/copyright', '/usr/lib/meshdns/node_modules/dns-packet/package.json', '/usr/lib/meshdns/node_modules/chokidar/package.json',
         '/usr/lib/meshdns/node_modules/js-yaml/package.json', '/usr/lib/meshdns/node_modules/pino/package.json', '/usr/lib/meshdns/node_modules/prom-client/package.json']) {
         assert.ok(files.includes(f), `missing ${f}`);
@@ -107,8 +109,8 @@ if (missing.length === 0) {
         .sort();
       assert.equal(rpmFiles(), fromDeb);
     }],
-    ['.rpm header: noarch, nodejs >= 18.19, config(noreplace) settings', () => {
-      assert.is(ok('rpm', ['-qp', '--qf', '%{NAME} %{VERSION} %{ARCH}', rpm]), `meshdns ${VERSION} noarch`);
+    ['.rpm header: this architecture, nodejs >= 18.19, config(noreplace) settings', () => {
+      assert.is(ok('rpm', ['-qp', '--qf', '%{NAME} %{VERSION} %{ARCH}', rpm]), `meshdns ${VERSION} ${RPM_ARCH}`);
       assert.ok(ok('rpm', ['-qpR', rpm]).split('\n').includes('nodejs >= 18.19'));
       assert.is(ok('rpm', ['-qpc', rpm]).trim(), '/etc/meshdns/meshdns.yaml');
     }],

@@ -208,6 +208,11 @@ if (steps()) {
     assert.is(firstAddress('hosts', 'address.internal'), '198.51.100.1');
   });
 
+  step('the native UDP engine (built on the host) loads on Debian 12\'s own Node 18', () => {
+    assert.match(box().sh('node --version'), /^v18\./);
+    assert.match(journal(), /"udp":"native batching \(recvmmsg\/sendmmsg\)"/);
+  });
+
   step('/etc/resolv.conf points at meshdns, search and options kept', () => {
     const text = resolvConf();
     assert.equal(text.split('\n').filter((l) => l.startsWith('nameserver')), ['nameserver 127.0.0.1']);

@@ -1,8 +1,8 @@
 import type { Query } from '../types';
-import { message } from '../forward';
+import { message, shapeForClient } from '../forward';
 import { cacheability } from './cacheability';
 
-const { HEADER_SIZE, sameQuestion } = message;
+const { HEADER_SIZE, TYPE_OPT, sameQuestion, walkRecords } = message;
 
 export interface ResponseCacheOptions {
   /** Most entries kept; the least recently used goes first. 0 turns the cache off. */
@@ -29,12 +29,65 @@ interface Entry {
   expiresAt: number;
   ttlOffsets: number[];
   questionEnd: number;
+  /** The reply already shaped for a client without (0) and with (1) EDNS, made on the first fast hit. */
+  shaped?: [ShapedReply | undefined, ShapedReply | undefined];
+}
+
+interface ShapedReply {
+  bytes: Buffer;
+  ttlOffsets: number[];
+}
+
+/** What the UDP fast path knows of a hot-shape query (see `ResponseCache.answerInto`). */
+export interface FastCacheQuery {
+  /** Lower-case name, the A/AAAA type, whether the query had EDNS and its DO bit. */
+  key: string;
+  type: number;
+  edns: boolean;
+  dnssecOk: boolean;
+  /** Largest reply the client takes (512, or its EDNS size). */
+  maxResponseSize: number;
+  /** The client's message: ID at `start`, question from `start + 12` to `start + questionEnd`. */
+  data: Buffer;
+  start: number;
+  questionEnd: number;
 }
 
 /** Cache key: lower-case name, type, class, and the DO bit (DNSSEC records differ with it). */
 export function cacheKey(query: Query): string {
   const dnssecOk = query.edns !== null && query.edns.dnssecOk ? 1 : 0;
   return `${query.key}|${query.type}|${query.class}|${dnssecOk}`;
+}
+
+/** `cacheKey` of a class IN query, from its parts. */
+function cacheKeyIn(key: string, type: number, dnssecOk: boolean): string {
+  return `${key}|${type}|1|${dnssecOk ? 1 : 0}`;
+}
+
+/**
+ * The stored reply as `createCacheHandler` would hand it to a client with (or without) EDNS,
+ * before the per-query patches (ID, question spelling, TTLs): what the fast path copies.
+ */
+function shapeStored(entry: Entry, edns: boolean, dnssecOk: boolean): ShapedReply {
+  const probe: Query = {
+    packet: entry.reply,
+    id: entry.reply.readUInt16BE(0),
+    flags: 0,
+    name: '',
+    key: '',
+    type: 0,
+    class: 1,
+    questionEnd: entry.questionEnd,
+    edns: edns ? { udpPayloadSize: 65535, version: 0, dnssecOk } : null,
+    transport: 'udp',
+    maxResponseSize: 65535,
+  };
+  const bytes = Buffer.from(shapeForClient(Buffer.from(entry.reply), probe));
+  const ttlOffsets: number[] = [];
+  walkRecords(bytes, (rr) => {
+    if (rr.type !== TYPE_OPT) ttlOffsets.push(rr.ttlOffset);
+  });
+  return { bytes, ttlOffsets };
 }
 
 /**
@@ -91,6 +144,44 @@ export class ResponseCache {
     out.writeUInt16BE(query.id, 0);
     query.packet.copy(out, HEADER_SIZE, HEADER_SIZE, query.questionEnd);
     return out;
+  }
+
+  /**
+   * The UDP fast path's hit: writes into `out` at `outStart` exactly what `lookup` followed by
+   * `createCacheHandler`'s shaping would send, and returns its length; 0 when this is not a
+   * plain fresh hit that fits the client (the general path then does the same lookup and
+   * handles the miss, expiry or truncation). Counts the hit and refreshes the LRU order as
+   * `lookup` does.
+   */
+  answerInto(q: FastCacheQuery, out: Buffer, outStart: number): number {
+    if (!this.enabled) return 0;
+    const key = cacheKeyIn(q.key, q.type, q.dnssecOk);
+    const entry = this.entries.get(key);
+    if (entry === undefined || entry.questionEnd !== q.questionEnd) return 0;
+    const now = this.now();
+    if (now >= entry.expiresAt) return 0;
+    const variant = q.edns ? 1 : 0;
+    const shaped = (entry.shaped ??= [undefined, undefined]);
+    const reply = (shaped[variant] ??= shapeStored(entry, q.edns, q.dnssecOk));
+    const bytes = reply.bytes;
+    if (bytes.length > q.maxResponseSize) return 0;
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    this.hits++;
+
+    bytes.copy(out, outStart);
+    out[outStart] = q.data[q.start];
+    out[outStart + 1] = q.data[q.start + 1];
+    q.data.copy(out, outStart + HEADER_SIZE, q.start + HEADER_SIZE, q.start + q.questionEnd);
+    const elapsed = Math.floor((now - entry.insertedAt) / 1000);
+    if (elapsed > 0) {
+      for (const offset of reply.ttlOffsets) {
+        const at = outStart + offset;
+        const ttl = out.readUInt32BE(at);
+        out.writeUInt32BE(ttl > 0x7fffffff ? 0 : Math.max(0, ttl - elapsed), at);
+      }
+    }
+    return bytes.length;
   }
 
   /** Keeps a copy of `reply` for `query` if it is cacheable; returns whether it did. */

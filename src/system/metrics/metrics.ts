@@ -27,6 +27,7 @@ const qtypeIndex = new Map<number, number>(Object.keys(QTYPES).map((k, i) => [Nu
 const OTHER_QTYPE = QTYPE_NAMES.length - 1;
 const outcomeIndex = new Map<Outcome, number>(OUTCOMES.map((o, i) => [o, i]));
 const LOCAL_OUTCOME = outcomeIndex.get('local')!;
+const CACHED_OUTCOME = outcomeIndex.get('cached')!;
 
 /** Outcome of a finished query: the rcode decides failures, the answering handler the rest. */
 export function classifyOutcome(o: QueryOutcome): Outcome {
@@ -172,10 +173,10 @@ export class MeshDnsMetrics {
     this.queryCounts[(type * OUTCOMES.length + outcome) * PROTOCOLS.length + (o.transport === 'tcp' ? 1 : 0)]++;
   }
 
-  /** Hot path of the UDP fast path: a local answer over UDP, counted as `observeQuery` would. */
-  countLocalUdpAnswer(qtype: number): void {
+  /** Hot path of the UDP fast path: a local or cached answer over UDP, counted as `observeQuery` would. */
+  countFastUdpAnswer(qtype: number, source: 'local' | 'cached'): void {
     const type = qtypeIndex.get(qtype) ?? OTHER_QTYPE;
-    this.queryCounts[(type * OUTCOMES.length + LOCAL_OUTCOME) * PROTOCOLS.length]++;
+    this.queryCounts[(type * OUTCOMES.length + (source === 'local' ? LOCAL_OUTCOME : CACHED_OUTCOME)) * PROTOCOLS.length]++;
   }
 
   observeUpstream(upstream: Upstream, outcome: UpstreamOutcome, seconds: number): void {
