@@ -3,7 +3,9 @@
  *
  * Scenarios (issue 3, issue 6): local answers (max QPS; latency at 50k QPS offered; CPU at 20k),
  * forwarded with a cache (max; 20k), forwarded without a cache (unique names; max; 20k), RSS,
- * and meshdns' start-to-serving time on the demo inputs. Both servers forward to the same
+ * meshdns' start-to-serving time on the demo inputs, and the scale row: meshdns serving 100,000
+ * ServiceEntries (300,000 names) — time to serve, local max QPS on 10,000 names spread over the
+ * table (compared with meshdns' own 1,000-name figure), RSS while serving. Both servers forward to the same
  * unbound upstream. Prints one table and writes bench/.build/last-run.json.
  *
  * Exits non-zero only when the run is broken (a server or dnsperf failed), never because a
@@ -24,6 +26,7 @@ import { runDnsperf, DNSPERF, type PerfOptions, type PerfResult } from './dnsper
 import { localName, meshdnsConfig, unboundConf, writeFixtures, type Fixtures } from './fixtures';
 import { cpuSeconds, freePort, memory, startProcess, stopAll, stopProcess, waitUntilAnswering, type Proc } from './procs';
 import { summarizeFile } from './cpuprofile-top';
+import { serviceEntryYaml } from './table-build';
 
 const ROOT = resolve(__dirname, '..', '..');
 const MESHDNS_BIN = join(ROOT, 'bin', 'meshdns.js');
@@ -77,6 +80,18 @@ const SCENARIOS: Scenario[] = [
   { id: 'uncached-20k', title: 'forwarded, not cached, 20k QPS offered', phase: 'uncached', queryFile: (f) => f.uniqueQueries, qps: 20_000, seconds: () => FIXED_SECONDS, latency: true },
 ];
 
+/** The scale row: 100,000 ServiceEntries of 3 hosts (bench/table-build.ts's entries). */
+const SCALE_ENTRIES = quick ? 20_000 : 100_000;
+const SCALE_QUERY_NAMES = 10_000;
+const SCALE_SCENARIO: Scenario = {
+  id: 'scale-local-max',
+  title: `local answers, ${SCALE_ENTRIES / 1000}k ServiceEntries, max QPS`,
+  phase: 'cached',
+  queryFile: () => '',
+  seconds: () => MAX_SECONDS,
+  latency: false,
+};
+
 interface ServerHandle {
   proc: Proc;
   port: number;
@@ -88,7 +103,13 @@ interface Context {
   upstream: string;
 }
 
-async function startMeshdns(ctx: Context, name: string, cacheEntries: number, extraNodeArgs: string[] = []): Promise<ServerHandle> {
+async function startMeshdns(
+  ctx: Context,
+  name: string,
+  cacheEntries: number,
+  extraNodeArgs: string[] = [],
+  scale?: { registryDir: string; probe: string },
+): Promise<ServerHandle> {
   const port = await freePort(SERVER_ADDRESS);
   const stateDir = join(ctx.work, `state-${name}`);
   mkdirSync(stateDir, { recursive: true });
@@ -97,12 +118,12 @@ async function startMeshdns(ctx: Context, name: string, cacheEntries: number, ex
     listen: `${SERVER_ADDRESS}:${port}`,
     upstream: ctx.upstream,
     cacheEntries,
-    registry: ctx.fixtures.registryDir,
+    registry: scale?.registryDir ?? ctx.fixtures.registryDir,
     bootstrapDir: join(ctx.work, 'no-bootstrap'),
     stateDir,
   });
   const proc = startProcess(name, process.execPath, [...extraNodeArgs, MESHDNS_BIN, 'run', '--config', config], ctx.work);
-  await waitUntilAnswering(proc, SERVER_ADDRESS, port, localName(0));
+  await waitUntilAnswering(proc, SERVER_ADDRESS, port, scale?.probe ?? localName(0), { timeoutMs: scale === undefined ? 15_000 : 120_000 });
   return { proc, port };
 }
 
@@ -208,6 +229,49 @@ async function runPhase(ctx: Context, kind: ServerKind, phase: Scenario['phase']
       process.stderr.write(`  ${kind} ${s.title}: ${m.qps.toFixed(0)} QPS, loss ${m.lossPct.toFixed(2)}%, p50/p99 ${m.p50Us ?? '-'}/${m.p99Us ?? '-'} µs, ${m.cpuPer100k.toFixed(2)} CPU s/100k\n`);
     }
     peaks[name] = Math.max(peaks[name] ?? 0, memory(server.proc.pid).hwmMiB);
+  } finally {
+    await stopProcess(server.proc);
+  }
+}
+
+const scaleHost = (i: number, h: number): string => `svc-${i}-h${h}.ext-${i % 97}.example.com`;
+
+/** The scale registry (100 files of 1,000 entries) and a query file of names spread over it. */
+function writeScaleFixtures(work: string): { registryDir: string; queries: string } {
+  const registryDir = join(work, 'scale-registry');
+  mkdirSync(registryDir, { recursive: true });
+  for (let start = 0; start < SCALE_ENTRIES; start += 1000) {
+    const docs: string[] = [];
+    for (let i = start; i < start + 1000; i++) docs.push(serviceEntryYaml(i));
+    writeFileSync(join(registryDir, `se-${start}.yaml`), docs.join('---\n'));
+  }
+  const stride = SCALE_ENTRIES / SCALE_QUERY_NAMES;
+  const lines: string[] = [];
+  for (let j = 0; j < SCALE_QUERY_NAMES; j++) lines.push(`${scaleHost(j * stride, j % 3)} ${j % 10 === 9 ? 'AAAA' : 'A'}`);
+  const queries = join(work, 'scale-queries.txt');
+  writeFileSync(queries, `${lines.join('\n')}\n`);
+  return { registryDir, queries };
+}
+
+interface ScaleResult {
+  measurement: Measurement;
+  startToServingMs: number;
+  peakRssMiB: number;
+}
+
+/** meshdns on the 100,000-entry registry: time to serve, local max QPS, RSS while serving. */
+async function scalePhase(ctx: Context): Promise<ScaleResult> {
+  const fixtures = writeScaleFixtures(ctx.work);
+  const t0 = performance.now();
+  const server = await startMeshdns(ctx, 'meshdns-scale', 10000, [], { registryDir: fixtures.registryDir, probe: scaleHost(0, 0) });
+  const startToServingMs = performance.now() - t0;
+  process.stderr.write(`meshdns-scale: serving ${SCALE_ENTRIES} entries after ${startToServingMs.toFixed(0)} ms (pid ${server.proc.pid})\n`);
+  try {
+    // One pass first, as the 1,000-name run's earlier scenarios warm its process.
+    await runDnsperf({ server: SERVER_ADDRESS, port: server.port, queryFile: fixtures.queries, seconds: 0, passes: 1, maxInFlight: 50 });
+    const measurement = await measure(server, { ...SCALE_SCENARIO, queryFile: () => fixtures.queries }, ctx.fixtures);
+    process.stderr.write(`  meshdns ${SCALE_SCENARIO.title}: ${measurement.qps.toFixed(0)} QPS, ${measurement.cpuPer100k.toFixed(2)} CPU s/100k, RSS ${measurement.rssMiB.toFixed(0)} MiB\n`);
+    return { measurement, startToServingMs, peakRssMiB: memory(server.proc.pid).hwmMiB };
   } finally {
     await stopProcess(server.proc);
   }
@@ -335,6 +399,7 @@ async function benchmark(ctx: Context): Promise<void> {
     await runPhase(ctx, 'dnsmasq', 'uncached', samples, peaks);
   }
   const results = medians(samples);
+  const scale = await scalePhase(ctx);
   const floor = await nodeFloor(ctx);
   const starts = await startToServing(ctx, 5);
   const bare = median([nodeBareStartMs(), nodeBareStartMs(), nodeBareStartMs()]);
@@ -346,6 +411,7 @@ async function benchmark(ctx: Context): Promise<void> {
     `m/d = meshdns / dnsmasq; ${REPEAT > 1 ? `medians of ${REPEAT} rounds; ` : ''}QPS counts NOERROR answers only; p50/p99 from dnsperf -v at a fixed offered rate; load average before/after: ${loadBefore} / ${loadAverage()}`,
     table,
     '',
+    `scale: ${SCALE_ENTRIES.toLocaleString('en')} ServiceEntries (${(SCALE_ENTRIES * 3).toLocaleString('en')} names): serving ${(scale.startToServingMs / 1000).toFixed(1)} s after spawn; local max ${fmt(scale.measurement.qps)} QPS on ${SCALE_QUERY_NAMES.toLocaleString('en')} names spread over the table = ${fmt(scale.measurement.qps / (results['local-max']?.meshdns?.qps ?? NaN), 2)}× the 1,000-name figure; ${scale.measurement.cpuPer100k.toFixed(2)} CPU s/100k; RSS while serving ${fmt(scale.measurement.rssMiB)} MiB (peak ${fmt(scale.peakRssMiB)} MiB)`,
     `Node floor (UDP echo in Node, no DNS work, bench/node-floor.ts), local max: ${floor.qps.toFixed(0)} QPS, ${floor.cpuPer100k.toFixed(2)} CPU s/100k, RSS ${floor.rssMiB.toFixed(0)} MiB`,
     `peak RSS (VmHWM) MiB: ${Object.entries(peaks).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`,
     `meshdns start to serving (demo inputs, spawn → first answer): median ${median(starts).toFixed(0)} ms (runs: ${starts.map((t) => t.toFixed(0)).join(', ')} ms); bare \`node -e 0\`: ${bare.toFixed(0)} ms`,
@@ -354,7 +420,7 @@ async function benchmark(ctx: Context): Promise<void> {
   console.log(lines.join('\n'));
   const out = join(ROOT, 'bench', '.build');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'last-run.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, repeat: REPEAT, results, samples, peaks, nodeFloor: floor, startToServingMs: starts, nodeBareStartMs: bare }, null, 2));
+  writeFileSync(join(out, 'last-run.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, repeat: REPEAT, results, samples, peaks, scale, nodeFloor: floor, startToServingMs: starts, nodeBareStartMs: bare }, null, 2));
 }
 
 /** `--profile` profiles local answers; `--profile uncached` forwarding without a cache. */

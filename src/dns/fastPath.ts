@@ -31,7 +31,7 @@ export interface FastPathOptions {
 }
 
 /** Templates kept across all (type, EDNS) maps before they are dropped and rebuilt on demand. */
-const MAX_TEMPLATES = 8192;
+const MAX_TEMPLATES = 32_768;
 /** OPT without options: root name (1), TYPE, CLASS, TTL (4), RDLENGTH. */
 const BARE_OPT_LENGTH = 11;
 /** Marks a name the table does not answer (cache or forwarder): no table lookup for it until the next reload. */
