@@ -12,6 +12,7 @@
  * figure is poor.
  *
  * Options: --quick (2 s runs, for trying the harness), --repeat N (N rounds, medians),
+ * --scale-only (only the 100,000-entry scale row),
  * --profile [uncached] (only: meshdns under local-answer load, or forwarding without a cache, with
  * `node --cpu-prof`; prints the top self-time functions; the profile stays in bench/.build/prof).
  * `npm run bench -- --repeat 3` passes options through npm.
@@ -423,6 +424,16 @@ async function benchmark(ctx: Context): Promise<void> {
   writeFileSync(join(out, 'last-run.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, repeat: REPEAT, results, samples, peaks, scale, nodeFloor: floor, startToServingMs: starts, nodeBareStartMs: bare }, null, 2));
 }
 
+/** `--scale-only`: only the scale row (to work on memory and build time). */
+async function scaleOnly(ctx: Context): Promise<void> {
+  await startUpstream(ctx);
+  const scale = await scalePhase(ctx);
+  const m = scale.measurement;
+  console.log(
+    `scale: ${SCALE_ENTRIES} ServiceEntries: serving ${(scale.startToServingMs / 1000).toFixed(1)} s after spawn; local max ${fmt(m.qps)} QPS, ${m.cpuPer100k.toFixed(2)} CPU s/100k, RSS ${fmt(m.rssMiB)} MiB (peak ${fmt(scale.peakRssMiB)} MiB); load ${loadAverage()}`,
+  );
+}
+
 /** `--profile` profiles local answers; `--profile uncached` forwarding without a cache. */
 async function profile(ctx: Context, what: 'local' | 'uncached'): Promise<void> {
   await startUpstream(ctx);
@@ -453,6 +464,7 @@ async function main(): Promise<number> {
     ctx = await setup();
     const p = process.argv.indexOf('--profile');
     if (p >= 0) await profile(ctx, process.argv[p + 1] === 'uncached' ? 'uncached' : 'local');
+    else if (process.argv.includes('--scale-only')) await scaleOnly(ctx);
     else await benchmark(ctx);
     return 0;
   } catch (err) {
