@@ -77,7 +77,13 @@ export function startBatchListener(binding: UdpBatchBinding, host: string, port:
       if (length < 0) continue;
       const start = i * SLOT;
       if (fastAnswer !== undefined && !wantsRemoteAddress) {
-        const written = fastAnswer(inData, start, length, outData, start);
+        let written = 0;
+        try {
+          written = fastAnswer(inData, start, length, outData, start);
+        } catch (err) {
+          // A fast-path bug costs only the shortcut: the general path answers this datagram.
+          onHandlerError(err);
+        }
         if (written > 0) {
           outLengths[i] = written;
           continue;
