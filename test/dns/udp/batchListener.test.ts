@@ -150,6 +150,24 @@ test('the fast answer writes straight into the send slot; 0 passes the datagram 
   c.socket.close();
 });
 
+test('a throwing fast answer falls back to the general handler and is reported', async () => {
+  const errors: unknown[] = [];
+  const server = listen({
+    handle: () => Buffer.from('general'),
+    fastAnswer: () => {
+      throw new Error('fast path bug');
+    },
+    onHandlerError: (err) => errors.push(err),
+  });
+  const c = await client();
+  c.socket.send(Buffer.from('q'), server.port, '127.0.0.1');
+  await until(() => c.replies.length === 1);
+  assert.is(c.replies[0].toString(), 'general');
+  assert.match(String(errors[0]), /fast path bug/);
+  server.close();
+  c.socket.close();
+});
+
 test('client addresses are decoded when asked (IPv4 and IPv6 listeners)', async () => {
   const seen: string[] = [];
   const v4 = listen({ handle: (p, remote) => (seen.push(remote), p), wantsRemoteAddress: true });
