@@ -12,7 +12,7 @@
  * figure is poor.
  *
  * Options: --quick (2 s runs, for trying the harness), --repeat N (N rounds, medians),
- * --scale-only (only the 100,000-entry scale row),
+ * --scale-only (only the 100,000-entry scale row), --only ID[,ID] (only these scenarios),
  * --profile [uncached] (only: meshdns under local-answer load, or forwarding without a cache, with
  * `node --cpu-prof`; prints the top self-time functions; the profile stays in bench/.build/prof).
  * `npm run bench -- --repeat 3` passes options through npm.
@@ -40,6 +40,9 @@ const UNBOUND = process.env.UNBOUND ?? '/usr/sbin/unbound';
 const quick = process.argv.includes('--quick');
 const MAX_SECONDS = quick ? 2 : Number(process.env.BENCH_MAX_SECONDS ?? 8);
 const FIXED_SECONDS = quick ? 2 : Number(process.env.BENCH_FIXED_SECONDS ?? 5);
+const onlyArg = process.argv.indexOf('--only');
+/** `--only id,id`: just these scenarios (ids: local-max, local-50k, …; see SCENARIOS), no scale row or start time. */
+const ONLY = onlyArg >= 0 ? new Set(process.argv[onlyArg + 1].split(',')) : undefined;
 const repeatArg = process.argv.indexOf('--repeat');
 const REPEAT = repeatArg >= 0 ? Math.max(1, Number(process.argv[repeatArg + 1]) || 1) : 1;
 
@@ -224,7 +227,7 @@ async function runPhase(ctx: Context, kind: ServerKind, phase: Scenario['phase']
       // Warm the cache: one pass over the forwarded names.
       await runDnsperf({ server: SERVER_ADDRESS, port: server.port, queryFile: ctx.fixtures.forwardedQueries, seconds: 0, passes: 1, maxInFlight: 50 });
     }
-    for (const s of SCENARIOS.filter((x) => x.phase === phase)) {
+    for (const s of SCENARIOS.filter((x) => x.phase === phase && (ONLY === undefined || ONLY.has(x.id)))) {
       const m = await measure(server, s, ctx.fixtures);
       ((samples[s.id] ??= {})[kind] ??= []).push(m);
       process.stderr.write(`  ${kind} ${s.title}: ${m.qps.toFixed(0)} QPS, loss ${m.lossPct.toFixed(2)}%, p50/p99 ${m.p50Us ?? '-'}/${m.p99Us ?? '-'} µs, ${m.cpuPer100k.toFixed(2)} CPU s/100k\n`);
@@ -394,12 +397,17 @@ async function benchmark(ctx: Context): Promise<void> {
   for (let round = 1; round <= REPEAT; round++) {
     if (REPEAT > 1) process.stderr.write(`round ${round} of ${REPEAT}\n`);
     // Alternate the servers so that slow drift of the machine hits both alike.
-    await runPhase(ctx, 'meshdns', 'cached', samples, peaks);
-    await runPhase(ctx, 'dnsmasq', 'cached', samples, peaks);
-    await runPhase(ctx, 'meshdns', 'uncached', samples, peaks);
-    await runPhase(ctx, 'dnsmasq', 'uncached', samples, peaks);
+    for (const phase of ['cached', 'uncached'] as const) {
+      if (ONLY !== undefined && !SCENARIOS.some((x) => x.phase === phase && ONLY.has(x.id))) continue;
+      await runPhase(ctx, 'meshdns', phase, samples, peaks);
+      await runPhase(ctx, 'dnsmasq', phase, samples, peaks);
+    }
   }
   const results = medians(samples);
+  if (ONLY !== undefined) {
+    console.log(`load ${loadBefore} / ${loadAverage()}\n${formatTable(results)}`);
+    return;
+  }
   const scale = await scalePhase(ctx);
   const floor = await nodeFloor(ctx);
   const starts = await startToServing(ctx, 5);

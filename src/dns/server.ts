@@ -247,8 +247,11 @@ function bindTcp(address: ListenAddress, handle: PacketHandler, limits: ServerLi
 export async function startDnsServer(addresses: readonly ListenAddress[], handle: PacketHandler, options: ServerOptions = {}): Promise<RunningServer> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const { engine, note } = chooseUdpEngine(options.udpEngine ?? udpEngineFromEnvironment());
+  // A scoped IPv6 address (fe80::1%eth0) needs the interface resolved: dgram does that, the addon does not.
   const bindUdp = (address: ListenAddress): Promise<UdpListener> =>
-    engine === 'native' ? Promise.resolve().then(() => bindNativeUdp(address, handle, options)) : bindNodeUdp(address, handle, options);
+    engine === 'native' && !address.host.includes('%')
+      ? Promise.resolve().then(() => bindNativeUdp(address, handle, options))
+      : bindNodeUdp(address, handle, options);
   const udp: UdpListener[] = [];
   const tcp: net.Server[] = [];
   const bound: ListenAddress[] = [];
