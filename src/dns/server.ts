@@ -5,6 +5,9 @@ import { formatHostPort } from '../config/hostPort';
 import type { Reply } from './types';
 import { literalLookup } from './literalLookup';
 import { loadUdpBatch } from './udp/binding';
+import { chooseUdpEngine, udpEngineFromEnvironment, type UdpEngineChoice } from './udp/engine';
+
+export { chooseUdpEngine, type UdpEngineChoice };
 import { startBatchListener, type FastAnswer } from './udp/batchListener';
 
 /** What the sockets hand every received message to. */
@@ -20,13 +23,6 @@ export interface ServerLimits {
 }
 
 export const DEFAULT_LIMITS: ServerLimits = { tcpIdleTimeoutMs: 10_000, maxTcpConnections: 256, maxInFlightPerConnection: 32 };
-
-/**
- * How UDP datagrams are received and sent: `native` is the batching socket of native/udp_batch.c
- * (recvmmsg/sendmmsg, one JS call per batch), `node` is Node's dgram (one call, one Buffer and one
- * syscall each way per datagram). `auto` takes native when the addon loads, else node.
- */
-export type UdpEngineChoice = 'auto' | 'native' | 'node';
 
 export interface ServerOptions {
   limits?: ServerLimits;
@@ -51,22 +47,6 @@ export interface RunningServer {
 interface UdpListener {
   readonly port: number;
   close(): void;
-}
-
-/** Resolves the engine choice: native only when the addon loads; `native` asked for and missing is an error. */
-export function chooseUdpEngine(choice: UdpEngineChoice): { engine: 'native' | 'node'; note: string } {
-  if (choice === 'node') return { engine: 'node', note: 'dgram (MESHDNS_UDP_ENGINE=node)' };
-  const loaded = loadUdpBatch();
-  if ('binding' in loaded) return { engine: 'native', note: 'native batching (recvmmsg/sendmmsg)' };
-  if (choice === 'native') throw new Error(`the native UDP engine was asked for but cannot load: ${loaded.error}`);
-  return { engine: 'node', note: `dgram; native batching unavailable: ${loaded.error}` };
-}
-
-function udpEngineFromEnvironment(): UdpEngineChoice {
-  const value = process.env.MESHDNS_UDP_ENGINE;
-  if (value === undefined || value === '') return 'auto';
-  if (value === 'auto' || value === 'native' || value === 'node') return value;
-  throw new Error(`MESHDNS_UDP_ENGINE=${value}: expected auto, native or node`);
 }
 
 

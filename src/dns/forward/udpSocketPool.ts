@@ -1,7 +1,6 @@
-import { literalLookup } from '../literalLookup';
-import * as dgram from 'dgram';
 import type { Upstream } from '../../config/types';
-import { isFromUpstream } from './address';
+import { chooseUdpEngine, udpEngineFromEnvironment } from '../udp/engine';
+import { cachedSockaddr, openDgramClientSocket, openNativeClientSocket, type ClientSocket } from './clientSocket';
 import { CoarseTimer, TimerHandle } from './coarseTimer';
 import { CANCELLED, ExchangeResult, TIMEOUT } from './exchange';
 import { HEADER_SIZE, isResponse, readId, sameQuestion } from './message';
@@ -22,6 +21,8 @@ export interface UdpSocketPoolOptions {
   maxSocketAgeMs?: number;
   timer?: CoarseTimer;
   now?: () => number;
+  /** Socket engine (default: MESHDNS_UDP_ENGINE, else native when the addon loads). */
+  engine?: 'native' | 'node';
 }
 
 export interface UdpSocketPoolStats {
@@ -44,14 +45,18 @@ interface Pending {
 }
 
 interface PooledSocket {
-  socket: dgram.Socket;
+  socket: ClientSocket;
   family: 4 | 6;
+  /** Which slot list it sits in: the family, and dgram for upstreams the native socket cannot address. */
+  slotKey: SlotKey;
   pending: Map<number, Pending>;
   uses: number;
   bornAt: number;
   retired: boolean;
   closed: boolean;
 }
+
+type SlotKey = '4' | '6' | '4-dgram' | '6-dgram';
 
 export class UdpSocketPool {
   private readonly socketsPerFamily: number;
@@ -60,8 +65,9 @@ export class UdpSocketPool {
   private readonly timer: CoarseTimer;
   private readonly now: () => number;
   private readonly ids = new RandomIdSource();
-  private readonly slots: Record<4 | 6, Array<PooledSocket | undefined>> = { 4: [], 6: [] };
-  private readonly cursor: Record<4 | 6, number> = { 4: 0, 6: 0 };
+  private readonly engine: 'native' | 'node';
+  private slots: Record<SlotKey, Array<PooledSocket | undefined>> = { '4': [], '6': [], '4-dgram': [], '6-dgram': [] };
+  private readonly cursor: Record<SlotKey, number> = { '4': 0, '6': 0, '4-dgram': 0, '6-dgram': 0 };
   private readonly open = new Set<PooledSocket>();
   private socketsOpened = 0;
   private ignoredReplies = 0;
@@ -77,6 +83,7 @@ export class UdpSocketPool {
     this.maxAgeMs = options.maxSocketAgeMs ?? 30_000;
     this.timer = options.timer ?? new CoarseTimer();
     this.now = options.now ?? Date.now;
+    this.engine = options.engine ?? chooseUdpEngine(udpEngineFromEnvironment()).engine;
   }
 
   /**
@@ -93,7 +100,10 @@ export class UdpSocketPool {
   ): Promise<ExchangeResult> {
     if (this.closing) return Promise.resolve({ kind: 'error', error: new Error('upstream socket pool is closed') });
     if (signal?.aborted) return Promise.resolve(CANCELLED);
-    const pooled = this.pick(upstream.family);
+    // The native socket addresses upstreams by sockaddr; a scoped IPv6 one goes through dgram.
+    const slotKey: SlotKey =
+      this.engine === 'native' && cachedSockaddr(upstream) !== null ? (upstream.family === 4 ? '4' : '6') : upstream.family === 4 ? '4-dgram' : '6-dgram';
+    const pooled = this.pick(upstream.family, slotKey);
     let id = this.ids.next();
     while (pooled.pending.has(id)) id = this.ids.next();
     const packet = Buffer.from(query);
@@ -115,9 +125,7 @@ export class UdpSocketPool {
       }
       pooled.pending.set(id, pending);
       this.pendingCount++;
-      pooled.socket.send(packet, upstream.port, upstream.host, (err) => {
-        if (err) this.finish(pooled, id, { kind: 'error', error: err });
-      });
+      pooled.socket.send(packet, upstream, (error) => this.finish(pooled, id, { kind: 'error', error }));
     });
   }
 
@@ -140,54 +148,59 @@ export class UdpSocketPool {
       }
       closing.push(this.closeSocket(pooled));
     }
-    this.slots[4] = [];
-    this.slots[6] = [];
+    this.slots = { '4': [], '6': [], '4-dgram': [], '6-dgram': [] };
     await Promise.all(closing);
   }
 
-  /** Round-robin over the family's slots; a worn-out socket is retired and replaced. */
-  private pick(family: 4 | 6): PooledSocket {
-    const slots = this.slots[family];
-    const index = this.cursor[family];
-    this.cursor[family] = (index + 1) % this.socketsPerFamily;
+  /** Round-robin over the slot list's sockets; a worn-out socket is retired and replaced. */
+  private pick(family: 4 | 6, slotKey: SlotKey): PooledSocket {
+    const slots = this.slots[slotKey];
+    const index = this.cursor[slotKey];
+    this.cursor[slotKey] = (index + 1) % this.socketsPerFamily;
     let pooled = slots[index];
     if (pooled === undefined || pooled.retired || pooled.uses >= this.maxUses || this.now() - pooled.bornAt >= this.maxAgeMs) {
       if (pooled !== undefined) this.retire(pooled);
-      pooled = this.openSocket(family);
+      pooled = this.openSocket(family, slotKey);
       slots[index] = pooled;
     }
     pooled.uses++;
     return pooled;
   }
 
-  private openSocket(family: 4 | 6): PooledSocket {
-    const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, lookup: literalLookup });
-    const pooled: PooledSocket = { socket, family, pending: new Map(), uses: 0, bornAt: this.now(), retired: false, closed: false };
-    socket.on('message', (msg, rinfo) => this.onMessage(pooled, msg, rinfo));
-    socket.on('error', (error) => {
+  private openSocket(family: 4 | 6, slotKey: SlotKey): PooledSocket {
+    // The socket's callbacks run only after it exists (replies, failures come from the loop).
+    let self: PooledSocket | undefined;
+    const onReply = (msg: Buffer, isFrom: (upstream: Upstream) => boolean): void => {
+      if (self !== undefined) this.onMessage(self, msg, isFrom);
+    };
+    const onFailure = (error: Error): void => {
+      if (self === undefined) return;
       // A socket-level error (e.g. bind failure) poisons every exchange on it.
-      this.retire(pooled);
-      for (const id of [...pooled.pending.keys()]) this.finish(pooled, id, { kind: 'error', error });
-    });
-    // Port 0: the kernel picks a random ephemeral port (randomised on Linux).
-    socket.bind({ port: 0, address: family === 6 ? '::' : '0.0.0.0', exclusive: true });
+      this.retire(self);
+      for (const id of [...self.pending.keys()]) this.finish(self, id, { kind: 'error', error });
+    };
+    let socket: ClientSocket | undefined;
+    try {
+      if (!slotKey.endsWith('dgram')) socket = openNativeClientSocket(family, onReply);
+    } catch {
+      // The native bind failed (e.g. out of descriptors): dgram reports its own failure the usual way.
+    }
+    socket ??= openDgramClientSocket(family, onReply, onFailure);
+    const pooled: PooledSocket = { socket, family, slotKey, pending: new Map(), uses: 0, bornAt: this.now(), retired: false, closed: false };
+    self = pooled;
     this.open.add(pooled);
     this.socketsOpened++;
     return pooled;
   }
 
-  private onMessage(pooled: PooledSocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onMessage(pooled: PooledSocket, msg: Buffer, isFrom: (upstream: Upstream) => boolean): void {
     if (msg.length < HEADER_SIZE || !isResponse(msg)) {
       this.ignoredReplies++;
       return;
     }
     const id = readId(msg);
     const pending = pooled.pending.get(id);
-    if (
-      pending === undefined ||
-      !isFromUpstream(rinfo.address, rinfo.port, pending.upstream) ||
-      !sameQuestion(pending.packet, pending.questionEnd, msg)
-    ) {
+    if (pending === undefined || !isFrom(pending.upstream) || !sameQuestion(pending.packet, pending.questionEnd, msg)) {
       this.ignoredReplies++;
       return;
     }
@@ -209,7 +222,7 @@ export class UdpSocketPool {
   private retire(pooled: PooledSocket): void {
     if (pooled.retired) return;
     pooled.retired = true;
-    const slots = this.slots[pooled.family];
+    const slots = this.slots[pooled.slotKey];
     const at = slots.indexOf(pooled);
     if (at >= 0) slots[at] = undefined;
     if (pooled.pending.size === 0) void this.closeSocket(pooled);
@@ -219,12 +232,6 @@ export class UdpSocketPool {
     if (pooled.closed) return Promise.resolve();
     pooled.closed = true;
     this.open.delete(pooled);
-    return new Promise((resolve) => {
-      try {
-        pooled.socket.close(() => resolve());
-      } catch {
-        resolve(); // already closed by an error
-      }
-    });
+    return pooled.socket.close();
   }
 }

@@ -4,12 +4,20 @@ import * as dgram from 'dgram';
 import * as dnsPacket from 'dns-packet';
 import { UdpSocketPool, buildUpstreamQuery } from '../../../src/dns/forward';
 import { FakeAction, startFakeUpstream } from '../../helpers/fakeUpstream';
+import { upstreamSockaddr } from '../../../src/dns/forward/clientSocket';
 import { makeQuery } from '../../helpers/query';
 
 const query = makeQuery({ name: 'pool.test', id: 0x0101 });
 const packet = buildUpstreamQuery(query);
 
-async function withFake(action: FakeAction, body: (fake: Awaited<ReturnType<typeof startFakeUpstream>>, pool: UdpSocketPool) => Promise<void>, pool = new UdpSocketPool()): Promise<void> {
+// Every test runs on both socket engines: the native batching socket and Node's dgram.
+const ENGINE: 'native' | 'node' = process.env.POOL_ENGINE === 'node' ? 'node' : 'native';
+
+async function withFake(
+  action: FakeAction,
+  body: (fake: Awaited<ReturnType<typeof startFakeUpstream>>, pool: UdpSocketPool) => Promise<void>,
+  pool = new UdpSocketPool({ engine: ENGINE }),
+): Promise<void> {
   const fake = await startFakeUpstream(() => action);
   try {
     await body(fake, pool);
@@ -64,7 +72,7 @@ test('close ends pending exchanges with an error', () =>
 
 test('sockets older than maxSocketAgeMs are replaced', async () => {
   let now = 0;
-  const pool = new UdpSocketPool({ socketsPerFamily: 1, maxUsesPerSocket: 1000, maxSocketAgeMs: 1000, now: () => now });
+  const pool = new UdpSocketPool({ socketsPerFamily: 1, maxUsesPerSocket: 1000, maxSocketAgeMs: 1000, now: () => now, engine: ENGINE });
   await withFake(
     { kind: 'answer' },
     async (fake) => {
@@ -95,7 +103,7 @@ test('IPv6 upstreams are reached from the IPv6 pool', async () => {
       rinfo.address,
     );
   });
-  const pool = new UdpSocketPool();
+  const pool = new UdpSocketPool({ engine: ENGINE });
   try {
     const result = await pool.exchange({ host: '0:0::1', port: server.address().port, family: 6 }, packet, query.questionEnd, 500);
     assert.is(result.kind, 'reply', 'the source check accepts "::1" for "0:0::1"');
@@ -115,7 +123,40 @@ test('200 concurrent exchanges on few sockets each get their own reply', () =>
       const ids = new Set(results.map((r) => (r.kind === 'reply' ? r.packet.readUInt16BE(0) : -1)));
       assert.ok(ids.size >= 195, `${ids.size} distinct IDs`);
     },
-    new UdpSocketPool({ socketsPerFamily: 2, maxUsesPerSocket: 1000 }),
+    new UdpSocketPool({ socketsPerFamily: 2, maxUsesPerSocket: 1000, engine: ENGINE }),
   ));
+
+test('a reply with the right ID and question from the wrong port is ignored', async () => {
+  const real = dgram.createSocket('udp4');
+  const spoofer = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => real.bind(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => spoofer.bind(0, '127.0.0.1', () => resolve()));
+  real.on('message', (msg, rinfo) => {
+    const q = dnsPacket.decode(msg);
+    // Only the spoofer answers, with everything right but its source port.
+    spoofer.send(dnsPacket.encode({ type: 'response', id: q.id, flags: 0, questions: q.questions, answers: [] }), rinfo.port, rinfo.address);
+  });
+  const pool = new UdpSocketPool({ engine: ENGINE });
+  try {
+    const result = await pool.exchange({ host: '127.0.0.1', port: real.address().port, family: 4 }, packet, query.questionEnd, 200);
+    assert.is(result.kind, 'timeout');
+    assert.is(pool.stats().ignoredReplies, 1);
+  } finally {
+    await pool.close();
+    real.close();
+    spoofer.close();
+  }
+});
+
+test('native sockaddr of an upstream: family, port, address; none for a scoped IPv6 address', () => {
+  const v4 = upstreamSockaddr({ host: '192.0.2.7', port: 5353, family: 4 })!;
+  assert.is(v4.length, 16);
+  assert.is(v4.readUInt16BE(2), 5353);
+  assert.equal([...v4.subarray(4, 8)], [192, 0, 2, 7]);
+  const v6 = upstreamSockaddr({ host: '2001:db8::53', port: 53, family: 6 })!;
+  assert.is(v6.length, 28);
+  assert.is(v6.subarray(8, 24).toString('hex'), '20010db8000000000000000000000053');
+  assert.is(upstreamSockaddr({ host: 'fe80::1%eth0', port: 53, family: 6 }), null);
+});
 
 test.run();
