@@ -58,10 +58,12 @@ export function socketAddressText(bytes: Buffer, offset: number, length: number)
 export function startBatchListener(binding: UdpBatchBinding, host: string, port: number, family: 4 | 6, options: BatchListenerOptions): BatchListener {
   const { BATCH, SLOT, ADDR } = binding;
   const socket: NativeSocketHandle = binding.open(host, port, family, options.bufferBytes);
-  const inData = Buffer.alloc(BATCH * SLOT);
+  // Not zero-filled: only what the kernel or a reply writes is ever read back, and untouched
+  // pages of the 2 MiB slots cost no memory.
+  const inData = Buffer.allocUnsafeSlow(BATCH * SLOT);
   const inMeta = new Int32Array(BATCH * 2);
-  const addresses = Buffer.alloc(BATCH * ADDR);
-  const outData = Buffer.alloc(BATCH * SLOT);
+  const addresses = Buffer.allocUnsafeSlow(BATCH * ADDR);
+  const outData = Buffer.allocUnsafeSlow(BATCH * SLOT);
   const outLengths = new Int32Array(BATCH);
   const { handle, fastAnswer, wantsRemoteAddress, onHandlerError } = options;
   let closed = false;
