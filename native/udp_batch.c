@@ -336,9 +336,11 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   if (err < 0) return throw_errno(env, -err, "uv_poll_init");
   s->poll.data = s;
   s->poll_released = 0;
+  /* From here on close() releases the poll handle, the references and the async context, also
+     when starting the poll fails just below (the JS side closes the socket on that error). */
+  s->started = 1;
   err = uv_poll_start(&s->poll, UV_READABLE, on_readable);
   if (err < 0) return throw_errno(env, -err, "uv_poll_start");
-  s->started = 1;
   return NULL;
 }
 
