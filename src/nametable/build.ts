@@ -53,28 +53,31 @@ const RANK_SERVICE = 2;
 const RANK_SERVICE_ENTRY = 1;
 const RANK_ALIAS = 0;
 
-interface Contribution {
-  name: string;
-  rank: number;
-  v4: readonly string[];
-  v6: readonly string[];
-  ports: readonly ServicePort[];
-  origin: NameOrigin;
-  /** Rank 0: the canonical name this short form stands for. */
-  aliasOf?: string;
+/**
+ * One name offered by one unit, shaped as the NameInfo it becomes when it is the name's only
+ * source: most names have one, and serving the contribution itself saves an object per name.
+ * A short form (alias) has `canonical !== name` and no addresses of its own.
+ */
+type Contribution = NameInfo;
+
+function isAlias(c: Contribution): boolean {
+  return c.canonical !== c.name;
 }
 
 /** A record (with its endpoints attached) or a hosts file: what contributions come from. */
 interface Unit {
   /** Sorts units in input order (file, then position): merges and allocations follow it. */
   order: string;
+  /** Precedence of this unit's own names (its short forms rank RANK_ALIAS). */
+  rank: number;
   record?: ServiceRecord;
   hosts?: { file: string; entries: readonly HostsEntry[] };
-  contributions: Contribution[];
-  /** VIP keys this unit holds. */
-  allocationKeys: string[];
-  /** VIP keys this unit qualifies for (it holds them unless an earlier record wants the same). */
-  wantedKeys: string[];
+  contributions: readonly Contribution[];
+  /**
+   * VIP keys this unit qualifies for (it holds them unless an earlier record wants the same).
+   * The keys it holds are those whose `allocationOwner` is this unit: a subset of these.
+   */
+  wantedKeys: readonly string[];
   /** Declared addresses claimed in the allocator (spec/status/clusterIP). */
   claims: readonly string[];
   /** The update that last saw this unit in the input (mark and sweep). */
@@ -82,52 +85,84 @@ interface Unit {
   signature: string;
 }
 
-/** Shared by the many units that have none: at 100,000 records every empty array counts. */
+/** Shared by the many units and names that have none: at 300,000 names every empty array counts. */
 const NONE: readonly string[] = Object.freeze([]);
+const NO_PORTS: readonly ServicePort[] = Object.freeze([]);
+const NO_CONTRIBUTIONS: readonly Contribution[] = Object.freeze([]);
+
+function rankOf(unit: Unit, c: Contribution): number {
+  return isAlias(c) ? RANK_ALIAS : unit.rank;
+}
 
 function normalizeName(name: string): string {
   const lower = name.toLowerCase();
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
+interface Families {
+  v4: readonly string[];
+  v6: readonly string[];
+}
+
+const NO_ADDRESSES: Families = { v4: NONE, v6: NONE };
+
+/**
+ * An array of exactly `list`'s elements. Arrays grown by `push` keep spare capacity (17 slots
+ * for one element), which the table would hold for its lifetime: tens of MiB at 300,000 names.
+ */
+function exactCopy(list: readonly string[]): readonly string[] {
+  return list.length === 0 ? NONE : list.slice();
+}
+
+function exactContributions(list: readonly Contribution[]): readonly Contribution[] {
+  return list.length === 0 ? NO_CONTRIBUTIONS : list.slice();
+}
+
+/** Scratch lists of `splitFamilies`, reused so that splitting allocates only its results. */
+const scratchV4: string[] = [];
+const scratchV6: string[] = [];
+
 /**
  * Addresses reach the table already validated and in canonical form (the registry, hosts and
- * allocator all canonicalize), so the family is a character test, not a parse.
+ * allocator all canonicalize), so the family is a character test, not a parse. Each family is
+ * deduplicated, in input order, in an array of exact size (NONE when empty).
  */
-function splitFamilies(addresses: readonly string[]): { v4: string[]; v6: string[] } {
-  const v4: string[] = [];
-  const v6: string[] = [];
+function splitFamilies(addresses: readonly string[]): Families {
+  if (addresses.length === 0) return NO_ADDRESSES;
+  if (addresses.length === 1) {
+    const a = addresses[0];
+    if (a === '') return NO_ADDRESSES;
+    return a.includes(':') ? { v4: NONE, v6: [a] } : { v4: [a], v6: NONE };
+  }
+  scratchV4.length = 0;
+  scratchV6.length = 0;
   for (const a of addresses) {
     if (a.includes(':')) {
-      if (!v6.includes(a)) v6.push(a);
-    } else if (a !== '' && !v4.includes(a)) v4.push(a);
+      if (!scratchV6.includes(a)) scratchV6.push(a);
+    } else if (a !== '' && !scratchV4.includes(a)) scratchV4.push(a);
   }
-  return { v4, v6 };
+  return { v4: exactCopy(scratchV4), v6: exactCopy(scratchV6) };
 }
 
-function serviceEntryAddresses(record: ServiceEntryRecord, host: string, vip: VipAllocation | undefined): { addresses: readonly string[]; via: NameOrigin['via'] } | undefined {
-  if (record.addresses.length > 0) return { addresses: record.addresses, via: 'spec.addresses' };
-  const status = record.statusAddresses[host];
-  if (status !== undefined && status.length > 0) return { addresses: status, via: 'status.addresses' };
-  if (vip !== undefined && !host.startsWith('*')) {
-    const addresses = [vip.v4, vip.v6].filter((a) => a !== '');
-    if (addresses.length > 0) return { addresses, via: 'allocated' };
-  }
-  if (record.resolution === 'NONE' && record.endpoints.length > 0) return { addresses: record.endpoints, via: 'endpoints' };
-  return undefined;
+/** A locally allocated pair as families (either may be missing when its range is full). */
+function vipFamilies(vip: VipAllocation): Families {
+  return { v4: vip.v4 === '' ? NONE : [vip.v4], v6: vip.v6 === '' ? NONE : [vip.v6] };
 }
 
-function contribution(name: string, rank: number, addresses: readonly string[], ports: readonly ServicePort[], origin: NameOrigin): Contribution | undefined {
-  const { v4, v6 } = splitFamilies(addresses);
-  if (v4.length === 0 && v6.length === 0) return undefined;
-  return { name, rank, v4, v6, ports, origin };
+function hasAddress(f: Families): boolean {
+  return f.v4.length > 0 || f.v6.length > 0;
+}
+
+function nameInfo(name: string, canonical: string, families: Families, ports: readonly ServicePort[], origins: readonly NameOrigin[]): Contribution {
+  // One literal shape for every entry keeps the table's objects monomorphic.
+  return { name, canonical, v4: families.v4, v6: families.v6, ports, origins };
 }
 
 /** Kubernetes short forms: `name.ns`, `name.ns.svc`, and `name` in the workload's namespace. */
-function aliases(fqdn: string, shortName: string, namespace: string, workloadNamespace: string, origin: NameOrigin): Contribution[] {
+function aliases(fqdn: string, shortName: string, namespace: string, workloadNamespace: string, origins: readonly NameOrigin[]): Contribution[] {
   const forms = [`${shortName}.${namespace}`, `${shortName}.${namespace}.svc`];
   if (namespace === workloadNamespace) forms.push(shortName);
-  return forms.map((name) => ({ name, rank: RANK_ALIAS, v4: [], v6: [], ports: [], origin, aliasOf: fqdn }));
+  return forms.map((name) => nameInfo(name, fqdn, NO_ADDRESSES, NO_PORTS, origins));
 }
 
 function kubeContributions(svc: KubeServiceRecord, clusterDomain: string, workloadNamespace: string): Contribution[] {
@@ -135,36 +170,57 @@ function kubeContributions(svc: KubeServiceRecord, clusterDomain: string, worklo
   const out: Contribution[] = [];
   const fqdn = `${svc.name}.${svc.namespace}.svc.${clusterDomain}`;
   if (svc.type === 'ClusterIP') {
-    const origin: NameOrigin = { kind: 'Service', source: svc.source, via: 'clusterIP' };
-    const c = contribution(fqdn, RANK_SERVICE, svc.addresses, svc.ports, origin);
-    if (c !== undefined) out.push(c, ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origin));
+    const origins: readonly NameOrigin[] = [{ kind: 'Service', source: svc.source, via: 'clusterIP' }];
+    const families = splitFamilies(svc.addresses);
+    if (hasAddress(families)) out.push(nameInfo(fqdn, fqdn, families, svc.ports, origins), ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origins));
     return out;
   }
-  const origin: NameOrigin = { kind: 'Service', source: svc.source, via: 'endpoints' };
+  const origins: readonly NameOrigin[] = [{ kind: 'Service', source: svc.source, via: 'endpoints' }];
   const ready = svc.endpoints.filter((e) => e.ready);
-  const c = contribution(fqdn, RANK_SERVICE, ready.map((e) => e.address), svc.ports, origin);
-  if (c !== undefined) out.push(c, ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origin));
+  const families = splitFamilies(ready.map((e) => e.address));
+  if (hasAddress(families)) out.push(nameInfo(fqdn, fqdn, families, svc.ports, origins), ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origins));
   // Per-pod names of a headless service (StatefulSet pods): hostname.service.ns.svc.<domain>.
   for (const ep of ready) {
     if (ep.hostname === undefined || ep.hostname === '') continue;
     const podFqdn = `${ep.hostname}.${svc.name}.${svc.namespace}.svc.${clusterDomain}`;
-    const pod = contribution(podFqdn, RANK_SERVICE, [ep.address], svc.ports, origin);
-    if (pod !== undefined) out.push(pod, ...aliases(podFqdn, `${ep.hostname}.${svc.name}`, svc.namespace, workloadNamespace, origin));
+    const pod = splitFamilies([ep.address]);
+    if (hasAddress(pod)) out.push(nameInfo(podFqdn, podFqdn, pod, svc.ports, origins), ...aliases(podFqdn, `${ep.hostname}.${svc.name}`, svc.namespace, workloadNamespace, origins));
   }
   return out;
 }
 
+/**
+ * The names of a ServiceEntry: each host with its addresses in Istio's order of preference
+ * (spec.addresses, status.addresses, a VIP this unit holds, NONE's endpoints); a host without
+ * any usable address is left out (the name forwards).
+ */
 function serviceEntryContributions(record: ServiceEntryRecord, vipOf: (host: string) => VipAllocation | undefined): Contribution[] {
   const out: Contribution[] = [];
-  // One origin object per record and way of addressing, shared by its hosts.
-  const originFor: Partial<Record<NameOrigin['via'], NameOrigin>> = {};
+  // One origins list per record and way of addressing, shared by its hosts; spec addresses and
+  // endpoints are the same for every host, so they are split once.
+  const originsFor: Partial<Record<NameOrigin['via'], readonly NameOrigin[]>> = {};
+  const originsOf = (via: NameOrigin['via']): readonly NameOrigin[] => (originsFor[via] ??= [{ kind: 'ServiceEntry', source: record.source, via }]);
+  let recordWide: Families | undefined;
   for (const rawHost of record.hosts) {
     const host = normalizeName(rawHost);
-    const found = serviceEntryAddresses(record, host, vipOf(host));
-    if (found === undefined) continue; // no usable address: the name forwards
-    const origin = (originFor[found.via] ??= { kind: 'ServiceEntry', source: record.source, via: found.via });
-    const c = contribution(host, RANK_SERVICE_ENTRY, found.addresses, record.ports, origin);
-    if (c !== undefined) out.push(c);
+    let via: NameOrigin['via'];
+    let families: Families | undefined;
+    const status = record.statusAddresses[host];
+    const vip = host.startsWith('*') ? undefined : vipOf(host);
+    if (record.addresses.length > 0) {
+      via = 'spec.addresses';
+      families = recordWide ??= splitFamilies(record.addresses);
+    } else if (status !== undefined && status.length > 0) {
+      via = 'status.addresses';
+      families = splitFamilies(status);
+    } else if (vip !== undefined && (vip.v4 !== '' || vip.v6 !== '')) {
+      via = 'allocated';
+      families = vipFamilies(vip);
+    } else if (record.resolution === 'NONE' && record.endpoints.length > 0) {
+      via = 'endpoints';
+      families = recordWide ??= splitFamilies(record.endpoints);
+    } else continue; // no usable address: the name forwards
+    if (hasAddress(families)) out.push(nameInfo(host, host, families, record.ports, originsOf(via)));
   }
   return out;
 }
@@ -173,10 +229,12 @@ function hostsContributions(file: string, entries: readonly HostsEntry[]): Contr
   const out: Contribution[] = [];
   for (const entry of entries) {
     const source: SourceRef = { file, document: String(entry.line), kind: 'hosts', namespace: '', name: entry.names[0] ?? '' };
-    const origin: NameOrigin = { kind: 'hosts', source, via: 'hosts' };
+    const origins: readonly NameOrigin[] = [{ kind: 'hosts', source, via: 'hosts' }];
+    const families = splitFamilies([entry.address]);
+    if (!hasAddress(families)) continue;
     for (const n of entry.names) {
-      const c = contribution(normalizeName(n), RANK_HOSTS, [entry.address], [], origin);
-      if (c !== undefined) out.push(c);
+      const name = normalizeName(n);
+      out.push(nameInfo(name, name, families, NO_PORTS, origins));
     }
   }
   return out;
@@ -185,12 +243,12 @@ function hostsContributions(file: string, entries: readonly HostsEntry[]): Contr
 /** Merge the contributions of one canonical name: the highest rank wins; equal ranks merge in input order. */
 function mergeCanonical(name: string, contributions: ReadonlyArray<readonly [Unit, Contribution]>): NameInfo | undefined {
   let top = 0;
-  for (const [, c] of contributions) if (c.rank > top) top = c.rank;
+  for (const [u, c] of contributions) top = Math.max(top, rankOf(u, c));
   if (top === RANK_ALIAS) return undefined;
-  const winners = contributions.filter(([, c]) => c.rank === top);
-  if (winners.length > 1) winners.sort((a, b) => (a[0].order < b[0].order ? -1 : a[0].order > b[0].order ? 1 : 0));
-  const first = winners[0][1];
-  if (winners.length === 1) return { name, canonical: name, v4: first.v4, v6: first.v6, ports: first.ports, origins: [first.origin] };
+  const winners = contributions.filter(([u, c]) => rankOf(u, c) === top);
+  // The usual case, one source: its contribution is the entry.
+  if (winners.length === 1) return winners[0][1];
+  winners.sort(byOrder);
   const v4: string[] = [];
   const v6: string[] = [];
   const ports: ServicePort[] = [];
@@ -199,9 +257,9 @@ function mergeCanonical(name: string, contributions: ReadonlyArray<readonly [Uni
     for (const a of c.v4) if (!v4.includes(a)) v4.push(a);
     for (const a of c.v6) if (!v6.includes(a)) v6.push(a);
     for (const p of c.ports) if (!ports.some((q) => q.name === p.name && q.transport === p.transport)) ports.push(p);
-    if (!origins.includes(c.origin)) origins.push(c.origin);
+    for (const o of c.origins) if (!origins.includes(o)) origins.push(o);
   }
-  return { name, canonical: name, v4, v6, ports, origins };
+  return { name, canonical: name, v4: exactCopy(v4), v6: exactCopy(v6), ports: ports.slice(), origins: origins.slice() };
 }
 
 function byOrder(a: readonly [Unit, Contribution], b: readonly [Unit, Contribution]): number {
@@ -336,7 +394,8 @@ export class TableBuilder {
         if (record.kind === 'Service' && sets !== undefined) {
           attached = { ...record, endpoints: mergeEndpoints([...record.endpoints, ...sets.flatMap((s) => s.endpoints)]) };
         }
-        const unit: Unit = { order: `${String(fileIndex).padStart(6, '0')}\u0001${f.file}\u0001${String(i).padStart(7, '0')}`, record: attached, contributions: [], allocationKeys: [], wantedKeys: [], claims: NONE, seen: generation, signature };
+        const rank = record.kind === 'Service' ? RANK_SERVICE : RANK_SERVICE_ENTRY;
+        const unit: Unit = { order: `${String(fileIndex).padStart(6, '0')}\u0001${f.file}\u0001${String(i).padStart(7, '0')}`, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, signature };
         this.units.set(record, unit);
         added.push(unit);
       });
@@ -347,7 +406,7 @@ export class TableBuilder {
         known.seen = generation;
         return;
       }
-      const unit: Unit = { order: `~hosts\u0001${String(i).padStart(4, '0')}\u0001${h.file}`, hosts: h, contributions: [], allocationKeys: [], wantedKeys: [], claims: NONE, seen: generation, signature: '' };
+      const unit: Unit = { order: `~hosts\u0001${String(i).padStart(4, '0')}\u0001${h.file}`, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, signature: '' };
       this.units.set(h.entries, unit);
       added.push(unit);
     });
@@ -370,14 +429,12 @@ export class TableBuilder {
         this.index.remove(c.name, unit);
         dirty.add(c.name);
       }
-      unit.contributions = [];
+      unit.contributions = NO_CONTRIBUTIONS;
     };
     const releaseKey = (key: string): void => {
-      const owner = this.allocationOwner.get(key);
       const vip = this.allocator.release(key);
       if (vip !== undefined) released.set(key, vip);
       this.allocationOwner.delete(key);
-      if (owner !== undefined) owner.allocationKeys = owner.allocationKeys.filter((k) => k !== key);
       allocationsChanged = true;
     };
 
@@ -387,7 +444,7 @@ export class TableBuilder {
         this.wanters.remove(key, unit);
         affectedKeys.add(key);
       }
-      for (const key of [...unit.allocationKeys]) releaseKey(key);
+      for (const key of unit.wantedKeys) if (this.allocationOwner.get(key) === unit) releaseKey(key);
       this.allocator.unclaim(unit.claims);
       unit.claims = NONE;
     }
@@ -411,9 +468,10 @@ export class TableBuilder {
       for (const unit of added) {
         const record = unit.record;
         if (record === undefined || record.kind !== 'ServiceEntry') continue;
-        for (const host of allocatableHosts(record)) {
-          const key = allocationKey(record.namespace, record.name, host);
-          unit.wantedKeys.push(key);
+        const hosts = allocatableHosts(record);
+        if (hosts.length === 0) continue;
+        unit.wantedKeys = hosts.map((host) => allocationKey(record.namespace, record.name, host));
+        for (const key of unit.wantedKeys) {
           this.wanters.add(key, unit);
           affectedKeys.add(key);
         }
@@ -449,7 +507,6 @@ export class TableBuilder {
         const vip = this.allocator.allocate(a.key);
         if (before === undefined || before.v4 !== vip.v4 || before.v6 !== vip.v6) allocationsChanged = true;
         this.allocationOwner.set(a.key, a.unit);
-        a.unit.allocationKeys.push(a.key);
       }
     }
 
@@ -458,14 +515,16 @@ export class TableBuilder {
     for (const unit of toDerive) {
       if (!isNew.has(unit)) dropContributions(unit);
       const record = unit.record;
-      if (record === undefined) unit.contributions = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
-      else if (record.kind === 'Service') unit.contributions = kubeContributions(record, clusterDomain, inputs.namespace);
+      let derived: Contribution[];
+      if (record === undefined) derived = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
+      else if (record.kind === 'Service') derived = kubeContributions(record, clusterDomain, inputs.namespace);
       else {
-        unit.contributions = serviceEntryContributions(record, (host) => {
+        derived = serviceEntryContributions(record, (host) => {
           const key = allocationKey(record.namespace, record.name, host);
           return this.allocationOwner.get(key) === unit ? this.allocator.get(key) : undefined;
         });
       }
+      unit.contributions = exactContributions(derived);
       for (const c of unit.contributions) {
         this.index.add(c.name, unit);
         dirty.add(c.name);
@@ -502,7 +561,7 @@ export class TableBuilder {
       const contributions = this.index.contributionsOf(name);
       const canonical = mergeCanonical(name, contributions);
       // Alias contributions of this name (it may be a short form, now or before).
-      for (const [, c] of contributions) if (c.aliasOf !== undefined) aliasNames.add(name);
+      for (const [, c] of contributions) if (isAlias(c)) aliasNames.add(name);
       if (name.startsWith('*.')) {
         const apex = name.slice(2);
         const before = this.wildcards.get(apex);
@@ -539,12 +598,12 @@ export class TableBuilder {
       // The first short form (in input order) whose canonical name is in the table wins.
       const candidates = this.index
         .contributionsOf(alias)
-        .filter(([, c]) => c.aliasOf !== undefined)
+        .filter(([, c]) => isAlias(c))
         .sort(byOrder);
       let after: NameInfo | undefined;
       for (const [, c] of candidates) {
-        const target = this.exact.get(c.aliasOf!);
-        if (target !== undefined && target.canonical === c.aliasOf) {
+        const target = this.exact.get(c.canonical);
+        if (target !== undefined && target.canonical === c.canonical) {
           // Unchanged short forms keep their object (and with it their precomputed answer bytes).
           after =
             before !== undefined && before.canonical === target.canonical && sameAnswer(before, target) && before.origins === target.origins
