@@ -1,5 +1,5 @@
 import type { HostsEntry } from '../config/types';
-import { allocatableHosts, allocationKey, allocationOrder, declaredAddresses, type Allocations } from '../registry/allocator';
+import { allocatableHosts, allocationKey, compareAllocationOrder, declaredAddresses, type Allocations } from '../registry/allocator';
 import { VipAllocator } from '../registry/vipAllocator';
 import { mergeEndpoints } from '../registry/attach';
 import type { EndpointSet, KubeServiceRecord, ServiceEntryRecord, ServicePort, ServiceRecord, SourceRef, VipAllocation } from '../registry/types';
@@ -66,8 +66,13 @@ function isAlias(c: Contribution): boolean {
 
 /** A record (with its endpoints attached) or a hosts file: what contributions come from. */
 interface Unit {
-  /** Sorts units in input order (file, then position): merges and allocations follow it. */
-  order: string;
+  /**
+   * Input order (file index, file, position in the file), by which merges and allocations go:
+   * see `compareUnits`. Numbers, not a sort-key string: 100,000 such strings were 13 MiB.
+   */
+  fileIndex: number;
+  file: string;
+  position: number;
   /** Precedence of this unit's own names (its short forms rank RANK_ALIAS). */
   rank: number;
   record?: ServiceRecord;
@@ -94,8 +99,9 @@ function rankOf(unit: Unit, c: Contribution): number {
   return isAlias(c) ? RANK_ALIAS : unit.rank;
 }
 
+/** Lower-case, no trailing dot. Registry hosts already are: they are returned as they are, not copied. */
 function normalizeName(name: string): string {
-  const lower = name.toLowerCase();
+  const lower = /[A-Z]/.test(name) ? name.toLowerCase() : name;
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
@@ -262,14 +268,48 @@ function mergeCanonical(name: string, contributions: ReadonlyArray<readonly [Uni
   return { name, canonical: name, v4: exactCopy(v4), v6: exactCopy(v6), ports: ports.slice(), origins: origins.slice() };
 }
 
-function byOrder(a: readonly [Unit, Contribution], b: readonly [Unit, Contribution]): number {
-  return a[0].order < b[0].order ? -1 : a[0].order > b[0].order ? 1 : 0;
+/** Hosts files come after every registry file (their index is offset by this). */
+const HOSTS_FILE_INDEX = 2 ** 40;
+
+/** Input order: file index, then file name (a kept unit may carry an older index), then position. */
+function compareUnits(a: Unit, b: Unit): number {
+  if (a.fileIndex !== b.fileIndex) return a.fileIndex - b.fileIndex;
+  if (a.file !== b.file) return a.file < b.file ? -1 : 1;
+  return a.position - b.position;
 }
 
-/** The first-time allocation order of `key` held by `unit` (creation time, namespace, name, host). */
-function winnerOrder(unit: Unit, key: string): string {
-  const record = unit.record as ServiceEntryRecord;
-  return allocationOrder(record, key.slice(record.namespace.length + record.name.length + 2));
+function byOrder(a: readonly [Unit, Contribution], b: readonly [Unit, Contribution]): number {
+  return compareUnits(a[0], b[0]);
+}
+
+/** A VIP key to hand out in this update, to the unit that wins it. */
+interface PendingAllocation {
+  key: string;
+  unit: Unit;
+  record: ServiceEntryRecord;
+  host: string;
+}
+
+/** The first-time allocation order (creation time, namespace, name, host). */
+function byAllocationOrder(a: PendingAllocation, b: PendingAllocation): number {
+  return compareAllocationOrder(a.record, a.host, b.record, b.host);
+}
+
+/** The host part of `unit`'s VIP key (`namespace/name/host`). */
+function hostOfKey(record: ServiceEntryRecord, key: string): string {
+  return key.slice(record.namespace.length + record.name.length + 2);
+}
+
+/**
+ * The VIP `unit` holds for `host`, if any. A unit can only hold keys it wants, so the key is
+ * found among its few wanted keys (no key string built per host).
+ */
+function heldVip(unit: Unit, record: ServiceEntryRecord, host: string, owner: ReadonlyMap<string, Unit>, allocator: VipAllocator): VipAllocation | undefined {
+  const keyLength = record.namespace.length + record.name.length + 2 + host.length;
+  for (const key of unit.wantedKeys) {
+    if (key.length === keyLength && key.endsWith(host) && owner.get(key) === unit) return allocator.get(key);
+  }
+  return undefined;
 }
 
 /** name → the units that offer it. */
@@ -314,13 +354,14 @@ export class TableBuilder {
   /** VIP key → the units that qualify for it (normally one). */
   private wanters = new CompactMultiMap<Unit>();
   private globals = '';
-  private hints: Allocations;
+  /** VIPs to keep where still free (a Map: a 240,000-key object is slow to look up by computed keys). */
+  private hints: Map<string, VipAllocation>;
   private readonly endpointSetIds = new WeakMap<EndpointSet, number>();
   private nextEndpointSetId = 1;
 
   /** `hints`: the persisted allocations, honoured where still free (stable VIPs across restarts). */
   constructor(hints: Allocations = {}) {
-    this.hints = hints;
+    this.hints = new Map(Object.entries(hints));
   }
 
   /** Current VIP allocations, for the state file. */
@@ -330,7 +371,7 @@ export class TableBuilder {
 
   private reset(): void {
     // Keep VIPs across a reset (e.g. the workload namespace changed): they become hints.
-    this.hints = { ...this.hints, ...this.allocator.toRecord() };
+    for (const [key, vip] of Object.entries(this.allocator.toRecord())) this.hints.set(key, vip);
     this.units = new Map();
     this.index = new UnitIndex();
     this.exact.clear();
@@ -395,7 +436,7 @@ export class TableBuilder {
           attached = { ...record, endpoints: mergeEndpoints([...record.endpoints, ...sets.flatMap((s) => s.endpoints)]) };
         }
         const rank = record.kind === 'Service' ? RANK_SERVICE : RANK_SERVICE_ENTRY;
-        const unit: Unit = { order: `${String(fileIndex).padStart(6, '0')}\u0001${f.file}\u0001${String(i).padStart(7, '0')}`, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, signature };
+        const unit: Unit = { fileIndex, file: f.file, position: i, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, signature };
         this.units.set(record, unit);
         added.push(unit);
       });
@@ -406,7 +447,7 @@ export class TableBuilder {
         known.seen = generation;
         return;
       }
-      const unit: Unit = { order: `~hosts\u0001${String(i).padStart(4, '0')}\u0001${h.file}`, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, signature: '' };
+      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, signature: '' };
       this.units.set(h.entries, unit);
       added.push(unit);
     });
@@ -478,12 +519,12 @@ export class TableBuilder {
       }
       // Each affected key goes to its first wanter in input order (the same record a fresh build
       // would pick); a unit that loses or gains a key is re-derived.
-      const toAllocate: Array<{ key: string; order: string; unit: Unit }> = [];
+      const toAllocate: PendingAllocation[] = [];
       for (const key of affectedKeys) {
         let winner: Unit | undefined;
         const wanters = this.wanters.raw(key);
         if (Array.isArray(wanters)) {
-          for (const u of wanters) if (winner === undefined || u.order < winner.order) winner = u;
+          for (const u of wanters) if (winner === undefined || compareUnits(u, winner) < 0) winner = u;
         } else winner = wanters;
         const owner = this.allocationOwner.get(key);
         if (owner === winner && (winner === undefined || this.allocator.get(key) !== undefined)) continue;
@@ -493,13 +534,14 @@ export class TableBuilder {
         }
         if (winner !== undefined) {
           toDerive.add(winner);
-          toAllocate.push({ key, order: winnerOrder(winner, key), unit: winner });
+          const record = winner.record as ServiceEntryRecord;
+          toAllocate.push({ key, unit: winner, record, host: hostOfKey(record, key) });
         }
       }
-      if (toAllocate.length > 1) toAllocate.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+      if (toAllocate.length > 1) toAllocate.sort(byAllocationOrder);
       // Hints (a released key's previous VIP, the persisted state) first, then the lowest free.
       for (const a of toAllocate) {
-        const hint = released.get(a.key) ?? this.hints[a.key];
+        const hint = released.get(a.key) ?? this.hints.get(a.key);
         if (hint !== undefined) this.allocator.takeHint(a.key, hint);
       }
       for (const a of toAllocate) {
@@ -519,10 +561,7 @@ export class TableBuilder {
       if (record === undefined) derived = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
       else if (record.kind === 'Service') derived = kubeContributions(record, clusterDomain, inputs.namespace);
       else {
-        derived = serviceEntryContributions(record, (host) => {
-          const key = allocationKey(record.namespace, record.name, host);
-          return this.allocationOwner.get(key) === unit ? this.allocator.get(key) : undefined;
-        });
+        derived = serviceEntryContributions(record, (host) => heldVip(unit, record, host, this.allocationOwner, this.allocator));
       }
       unit.contributions = exactContributions(derived);
       for (const c of unit.contributions) {
@@ -531,7 +570,7 @@ export class TableBuilder {
       }
     }
     // After the first update the persisted state has done its job; later re-adds use `released`.
-    this.hints = {};
+    this.hints = new Map();
 
     const fresh: NameInfo[] = [];
     const counts = this.remerge(dirty, fresh);

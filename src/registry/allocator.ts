@@ -14,7 +14,9 @@ export type AllocationKey = string;
 export type Allocations = Record<AllocationKey, VipAllocation>;
 
 export function allocationKey(namespace: string, name: string, host: string): AllocationKey {
-  return `${namespace}/${name}/${host}`;
+  // join, not a template: a template builds a rope of concatenations that the key keeps (and
+  // map lookups flatten again); join writes one flat string. 240,000 keys at 100k entries.
+  return [namespace, name, host].join('/');
 }
 
 const V4_BASE = ipv4ToInt('240.240.0.0');
@@ -58,6 +60,25 @@ function hostQualifies(record: ServiceEntryRecord, host: string): boolean {
  */
 function orderKey(record: ServiceEntryRecord, host: string): string {
   return `${record.creationTimestamp ?? '~'}\u0001${record.namespace}\u0001${record.name}\u0001${host}`;
+}
+
+/**
+ * Compares two hosts in first-time allocation order without building their sort keys: the
+ * same result as comparing `orderKey`s (fields are compared one by one, a field that is a
+ * prefix of the other sorting first, as "\u0001" does in the key), for fields free of "\u0000"
+ * and "\u0001" (Kubernetes names and timestamps are).
+ */
+export function compareAllocationOrder(a: ServiceEntryRecord, hostA: string, b: ServiceEntryRecord, hostB: string): number {
+  return (
+    compareText(a.creationTimestamp ?? '~', b.creationTimestamp ?? '~') ||
+    compareText(a.namespace, b.namespace) ||
+    compareText(a.name, b.name) ||
+    compareText(hostA, hostB)
+  );
+}
+
+function compareText(a: string, b: string): number {
+  return a === b ? 0 : a < b ? -1 : 1;
 }
 
 export interface AllocationResult {
@@ -124,7 +145,8 @@ function ipv4ToInt(ip: string): number {
 }
 
 function intToIpv4(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  // One flat string (see allocationKey): VIP texts live as long as the table.
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
 /** Offset of `ip` inside 240.240.0.0/16, or undefined when outside it. */
@@ -167,7 +189,8 @@ export function ipv6FromOffset(off: number): string {
   const g7 = off % 2 ** 16;
   const parts = [g5, g6, g7];
   while (parts.length > 1 && parts[0] === 0) parts.shift();
-  return `2001:2::${parts.map((p) => p.toString(16)).join(':')}`;
+  // `2001:2::` + the groups, written by one join so the text is one flat string (see allocationKey).
+  return ['2001', '2', '', ...parts.map((p) => p.toString(16))].join(':');
 }
 
 export function ipv4FromOffset(off: number): string {
