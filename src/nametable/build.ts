@@ -324,6 +324,22 @@ class UnitIndex extends CompactMultiMap<Unit> {
     } else for (const c of cur.contributions) if (c.name === name) out.push([cur, c]);
     return out;
   }
+
+  /**
+   * The contribution offering `name` when it is the only one (one unit offers it, once): the
+   * case of almost every name, answered without building the list `contributionsOf` gives.
+   */
+  soleContribution(name: string): Contribution | undefined {
+    const cur = this.map.get(name);
+    if (cur === undefined || Array.isArray(cur)) return undefined;
+    let found: Contribution | undefined;
+    for (const c of cur.contributions) {
+      if (c.name !== name) continue;
+      if (found !== undefined) return undefined;
+      found = c;
+    }
+    return found;
+  }
 }
 
 /** address → the canonical names holding it. */
@@ -597,10 +613,18 @@ export class TableBuilder {
     const aliasNames = new Set<string>();
     for (const name of dirty) {
       if (name === '*') continue; // a bare `*` host would capture every query; Istio's proxy ignores it too
-      const contributions = this.index.contributionsOf(name);
-      const canonical = mergeCanonical(name, contributions);
-      // Alias contributions of this name (it may be a short form, now or before).
-      for (const [, c] of contributions) if (isAlias(c)) aliasNames.add(name);
+      const sole = this.index.soleContribution(name);
+      let canonical: NameInfo | undefined;
+      if (sole !== undefined) {
+        // One source: it is the entry, unless it is a short form.
+        canonical = isAlias(sole) ? undefined : sole;
+        if (isAlias(sole)) aliasNames.add(name);
+      } else {
+        const contributions = this.index.contributionsOf(name);
+        canonical = mergeCanonical(name, contributions);
+        // Alias contributions of this name (it may be a short form, now or before).
+        for (const [, c] of contributions) if (isAlias(c)) aliasNames.add(name);
+      }
       if (name.startsWith('*.')) {
         const apex = name.slice(2);
         const before = this.wildcards.get(apex);
@@ -629,7 +653,8 @@ export class TableBuilder {
       }
       count(before, canonical);
       // Short forms of this canonical name follow it.
-      for (const alias of this.aliasesOf.get(name) ?? []) aliasNames.add(alias);
+      const shortForms = this.aliasesOf.get(name);
+      if (shortForms !== undefined) for (const alias of shortForms) aliasNames.add(alias);
     }
     for (const alias of aliasNames) {
       const before = this.exact.get(alias);
