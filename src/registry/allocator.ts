@@ -115,7 +115,10 @@ export function allocateVips(records: readonly ServiceRecord[], previous: Alloca
     if (hint !== undefined) allocator.takeHint(c.key, hint);
   }
   const allocations: Allocations = {};
-  for (const c of candidates) allocations[c.key] = allocator.allocate(c.key);
+  for (const c of candidates) {
+    const vip = allocator.allocate(c.key);
+    allocations[c.key] = { v4: vip.v4, v6: vip.v6 };
+  }
   return { allocations, exhausted: { ...allocator.exhausted } };
 }
 

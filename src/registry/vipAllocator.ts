@@ -1,13 +1,14 @@
 import type { VipAllocation } from './types';
 import type { AllocationKey, Allocations } from './allocator';
 import { ipv4Offset, ipv6Offset, ipv4FromOffset, ipv6FromOffset, V4_MAX_OFFSET, V6_MAX_OFFSET } from './allocator';
+import { OffsetTable } from './offsetTable';
 
 /** One family's address space: who claims or holds each offset, and the lowest maybe-free one. */
 class Space {
   /** Offsets claimed by spec/status/clusterIP addresses, with how many records claim them. */
-  readonly claimed = new Map<number, number>();
+  readonly claimed = new OffsetTable<number>();
   /** Offsets handed out, and to whom. */
-  readonly owner = new Map<number, AllocationKey>();
+  readonly owner = new OffsetTable<AllocationKey>();
   private low = 1;
 
   constructor(private readonly max: number) {}
@@ -52,12 +53,21 @@ class Space {
   }
 }
 
-interface Held {
-  o4: number | undefined;
-  o6: number | undefined;
-  vip: VipAllocation;
+/**
+ * What a key holds: its offsets and their texts. It is itself the VipAllocation handed out
+ * (one object per key, not two); never changed once made, a new one replaces it.
+ */
+interface Held extends VipAllocation {
+  readonly o4: number | undefined;
+  readonly o6: number | undefined;
   /** False between `takeHint` and `allocate` within one update. */
-  complete: boolean;
+  readonly complete: boolean;
+}
+
+function held(o4: number | undefined, o6: number | undefined, complete: boolean): Held {
+  const v4 = complete && o4 !== undefined ? ipv4FromOffset(o4) : '';
+  const v6 = complete && o6 !== undefined ? ipv6FromOffset(o6) : '';
+  return { v4, v6, o4, o6, complete };
 }
 
 /**
@@ -100,7 +110,7 @@ export class VipAllocator {
   }
 
   get(key: AllocationKey): VipAllocation | undefined {
-    return this.held.get(key)?.vip;
+    return this.held.get(key);
   }
 
   /**
@@ -116,33 +126,32 @@ export class VipAllocator {
     const o6 = h6 !== undefined && this.v6.isFree(h6) ? h6 : undefined;
     if (o4 !== undefined) this.v4.take(o4, key);
     if (o6 !== undefined) this.v6.take(o6, key);
-    this.held.set(key, { o4, o6, vip: { v4: '', v6: '' }, complete: false });
+    this.held.set(key, held(o4, o6, false));
   }
 
   /** Second pass: the lowest free addresses for whatever `key` does not hold yet. */
   allocate(key: AllocationKey): VipAllocation {
-    let held = this.held.get(key);
-    if (held !== undefined && held.complete) return held.vip;
-    held ??= { o4: undefined, o6: undefined, vip: { v4: '', v6: '' }, complete: false };
-    const o4 = held.o4 ?? this.v4.takeLowest(key);
-    const o6 = held.o6 ?? this.v6.takeLowest(key);
+    const hinted = this.held.get(key);
+    if (hinted !== undefined && hinted.complete) return hinted;
+    const o4 = hinted?.o4 ?? this.v4.takeLowest(key);
+    const o6 = hinted?.o6 ?? this.v6.takeLowest(key);
     if (o4 === undefined) this.exhausted.v4++;
     if (o6 === undefined) this.exhausted.v6++;
-    const done: Held = { o4, o6, vip: { v4: o4 === undefined ? '' : ipv4FromOffset(o4), v6: o6 === undefined ? '' : ipv6FromOffset(o6) }, complete: true };
+    const done = held(o4, o6, true);
     this.held.set(key, done);
-    return done.vip;
+    return done;
   }
 
   /** Free `key`'s addresses; returns what it held (a hint for a re-add in the same update). */
   release(key: AllocationKey): VipAllocation | undefined {
-    const held = this.held.get(key);
-    if (held === undefined) return undefined;
-    if (held.o4 !== undefined) this.v4.release(held.o4, key);
-    else if (held.complete) this.exhausted.v4 = Math.max(0, this.exhausted.v4 - 1);
-    if (held.o6 !== undefined) this.v6.release(held.o6, key);
-    else if (held.complete) this.exhausted.v6 = Math.max(0, this.exhausted.v6 - 1);
+    const h = this.held.get(key);
+    if (h === undefined) return undefined;
+    if (h.o4 !== undefined) this.v4.release(h.o4, key);
+    else if (h.complete) this.exhausted.v4 = Math.max(0, this.exhausted.v4 - 1);
+    if (h.o6 !== undefined) this.v6.release(h.o6, key);
+    else if (h.complete) this.exhausted.v6 = Math.max(0, this.exhausted.v6 - 1);
     this.held.delete(key);
-    return held.vip;
+    return h;
   }
 
   get size(): number {
@@ -152,7 +161,8 @@ export class VipAllocator {
   /** Every allocation, for the state file. */
   toRecord(): Allocations {
     const out: Allocations = {};
-    for (const [key, held] of this.held) if (held.complete) out[key] = held.vip;
+    // Plain pairs: the state file is their JSON.
+    for (const [key, h] of this.held) if (h.complete) out[key] = { v4: h.v4, v6: h.v6 };
     return out;
   }
 }
