@@ -1,5 +1,5 @@
 import type { HostsEntry } from '../config/types';
-import { allocatableHosts, allocationKey, compareAllocationOrder, declaredAddresses, type Allocations } from '../registry/allocator';
+import { allocatableHosts, allocationKey, compareAllocationOrder, declaredAddresses, statusAddressesOf, type Allocations } from '../registry/allocator';
 import { VipAllocator } from '../registry/vipAllocator';
 import { mergeEndpoints } from '../registry/attach';
 import type { EndpointSet, KubeServiceRecord, ServiceEntryRecord, ServicePort, ServiceRecord, SourceRef, VipAllocation } from '../registry/types';
@@ -80,13 +80,15 @@ interface Unit {
   contributions: readonly Contribution[];
   /**
    * VIP keys this unit qualifies for (it holds them unless an earlier record wants the same).
-   * The keys it holds are those whose `allocationOwner` is this unit: a subset of these.
+   * The keys it holds are those the allocator has it as owner of: a subset of these.
    */
   wantedKeys: readonly string[];
   /** Declared addresses claimed in the allocator (spec/status/clusterIP). */
   claims: readonly string[];
   /** The update that last saw this unit in the input (mark and sweep). */
   seen: number;
+  /** The update that last queued this unit to derive its names again. */
+  deriveMark: number;
   signature: string;
 }
 
@@ -211,15 +213,15 @@ function serviceEntryContributions(record: ServiceEntryRecord, vipOf: (host: str
     const host = normalizeName(rawHost);
     let via: NameOrigin['via'];
     let families: Families | undefined;
-    const status = record.statusAddresses[host];
-    const vip = host.startsWith('*') ? undefined : vipOf(host);
+    let status: readonly string[] | undefined;
+    let vip: VipAllocation | undefined;
     if (record.addresses.length > 0) {
       via = 'spec.addresses';
       families = recordWide ??= splitFamilies(record.addresses);
-    } else if (status !== undefined && status.length > 0) {
+    } else if ((status = statusAddressesOf(record, host)) !== undefined && status.length > 0) {
       via = 'status.addresses';
       families = splitFamilies(status);
-    } else if (vip !== undefined && (vip.v4 !== '' || vip.v6 !== '')) {
+    } else if ((vip = host.startsWith('*') ? undefined : vipOf(host)) !== undefined && (vip.v4 !== '' || vip.v6 !== '')) {
       via = 'allocated';
       families = vipFamilies(vip);
     } else if (record.resolution === 'NONE' && record.endpoints.length > 0) {
@@ -304,10 +306,12 @@ function hostOfKey(record: ServiceEntryRecord, key: string): string {
  * The VIP `unit` holds for `host`, if any. A unit can only hold keys it wants, so the key is
  * found among its few wanted keys (no key string built per host).
  */
-function heldVip(unit: Unit, record: ServiceEntryRecord, host: string, owner: ReadonlyMap<string, Unit>, allocator: VipAllocator): VipAllocation | undefined {
+function heldVip(unit: Unit, record: ServiceEntryRecord, host: string, allocator: VipAllocator<Unit>): VipAllocation | undefined {
   const keyLength = record.namespace.length + record.name.length + 2 + host.length;
   for (const key of unit.wantedKeys) {
-    if (key.length === keyLength && key.endsWith(host) && owner.get(key) === unit) return allocator.get(key);
+    if (key.length !== keyLength || !key.endsWith(host)) continue;
+    const vip = allocator.heldFor(key, unit);
+    if (vip !== undefined) return vip;
   }
   return undefined;
 }
@@ -365,8 +369,8 @@ export class TableBuilder {
   private addresses = new AddressIndex();
   /** canonical name → alias names that currently point at it. */
   private aliasesOf = new Map<string, Set<string>>();
-  private allocator = new VipAllocator();
-  private allocationOwner = new Map<string, Unit>();
+  /** VIPs, each remembering the unit it was allocated to. */
+  private allocator = new VipAllocator<Unit>();
   /** VIP key → the units that qualify for it (normally one). */
   private wanters = new CompactMultiMap<Unit>();
   private globals = '';
@@ -394,8 +398,7 @@ export class TableBuilder {
     this.wildcards.clear();
     this.addresses = new AddressIndex();
     this.aliasesOf = new Map();
-    this.allocator = new VipAllocator();
-    this.allocationOwner = new Map();
+    this.allocator = new VipAllocator<Unit>();
     this.wanters = new CompactMultiMap();
   }
 
@@ -452,7 +455,7 @@ export class TableBuilder {
           attached = { ...record, endpoints: mergeEndpoints([...record.endpoints, ...sets.flatMap((s) => s.endpoints)]) };
         }
         const rank = record.kind === 'Service' ? RANK_SERVICE : RANK_SERVICE_ENTRY;
-        const unit: Unit = { fileIndex, file: f.file, position: i, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, signature };
+        const unit: Unit = { fileIndex, file: f.file, position: i, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, deriveMark: 0, signature };
         this.units.set(record, unit);
         added.push(unit);
       });
@@ -463,7 +466,7 @@ export class TableBuilder {
         known.seen = generation;
         return;
       }
-      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, signature: '' };
+      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, deriveMark: 0, signature: '' };
       this.units.set(h.entries, unit);
       added.push(unit);
     });
@@ -480,7 +483,14 @@ export class TableBuilder {
     let allocationsChanged = false;
     /** Keys whose owner must be decided again (a wanter came or went, or its VIP was claimed). */
     const affectedKeys = new Set<string>();
-    const toDerive = new Set<Unit>(added);
+    // Units whose names must be derived again, each once (marked with this generation).
+    const toDerive: Unit[] = [];
+    const derive = (unit: Unit): void => {
+      if (unit.deriveMark === generation) return;
+      unit.deriveMark = generation;
+      toDerive.push(unit);
+    };
+    for (const unit of added) derive(unit);
     const dropContributions = (unit: Unit): void => {
       for (const c of unit.contributions) {
         this.index.remove(c.name, unit);
@@ -491,7 +501,6 @@ export class TableBuilder {
     const releaseKey = (key: string): void => {
       const vip = this.allocator.release(key);
       if (vip !== undefined) released.set(key, vip);
-      this.allocationOwner.delete(key);
       allocationsChanged = true;
     };
 
@@ -501,7 +510,7 @@ export class TableBuilder {
         this.wanters.remove(key, unit);
         affectedKeys.add(key);
       }
-      for (const key of unit.wantedKeys) if (this.allocationOwner.get(key) === unit) releaseKey(key);
+      for (const key of unit.wantedKeys) if (this.allocator.ownerOf(key) === unit) releaseKey(key);
       this.allocator.unclaim(unit.claims);
       unit.claims = NONE;
     }
@@ -512,11 +521,11 @@ export class TableBuilder {
       const declared = declaredAddresses(unit.record);
       unit.claims = declared.length === 0 ? NONE : declared;
       for (const displacedKey of this.allocator.claim(unit.claims)) {
-        const owner = this.allocationOwner.get(displacedKey);
+        const owner = this.allocator.ownerOf(displacedKey);
         if (owner === undefined) continue;
         releaseKey(displacedKey);
         affectedKeys.add(displacedKey);
-        toDerive.add(owner); // its answer loses the claimed address, whoever gets the key next
+        derive(owner); // its answer loses the claimed address, whoever gets the key next
       }
     }
 
@@ -542,14 +551,14 @@ export class TableBuilder {
         if (Array.isArray(wanters)) {
           for (const u of wanters) if (winner === undefined || compareUnits(u, winner) < 0) winner = u;
         } else winner = wanters;
-        const owner = this.allocationOwner.get(key);
+        const owner = this.allocator.ownerOf(key);
         if (owner === winner && (winner === undefined || this.allocator.get(key) !== undefined)) continue;
         if (owner !== undefined) {
           releaseKey(key);
-          toDerive.add(owner);
+          derive(owner);
         }
         if (winner !== undefined) {
-          toDerive.add(winner);
+          derive(winner);
           const record = winner.record as ServiceEntryRecord;
           toAllocate.push({ key, unit: winner, record, host: hostOfKey(record, key) });
         }
@@ -562,22 +571,20 @@ export class TableBuilder {
       }
       for (const a of toAllocate) {
         const before = released.get(a.key);
-        const vip = this.allocator.allocate(a.key);
+        const vip = this.allocator.allocate(a.key, a.unit);
         if (before === undefined || before.v4 !== vip.v4 || before.v6 !== vip.v6) allocationsChanged = true;
-        this.allocationOwner.set(a.key, a.unit);
       }
     }
 
     // Contributions of the new and re-derived units (a unit only sees the VIPs it owns).
-    const isNew = new Set<Unit>(added);
     for (const unit of toDerive) {
-      if (!isNew.has(unit)) dropContributions(unit);
+      if (unit.contributions.length > 0) dropContributions(unit); // a new unit has none yet
       const record = unit.record;
       let derived: Contribution[];
       if (record === undefined) derived = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
       else if (record.kind === 'Service') derived = kubeContributions(record, clusterDomain, inputs.namespace);
       else {
-        derived = serviceEntryContributions(record, (host) => heldVip(unit, record, host, this.allocationOwner, this.allocator));
+        derived = serviceEntryContributions(record, (host) => heldVip(unit, record, host, this.allocator));
       }
       unit.contributions = exactContributions(derived);
       for (const c of unit.contributions) {

@@ -49,8 +49,22 @@ function recordQualifies(record: ServiceEntryRecord): boolean {
 /** The host-level half: no wildcard, and istiod has not allocated it already (status.addresses). */
 function hostQualifies(record: ServiceEntryRecord, host: string): boolean {
   if (host.startsWith('*')) return false;
-  const status = record.statusAddresses[host];
+  const status = statusAddressesOf(record, host);
   return status === undefined || status.length === 0;
+}
+
+/**
+ * `status.addresses` of one host. Most records have none, and indexing an empty object with a
+ * host string is not free (the engine looks the text up among its interned strings): at
+ * 300,000 hosts that was a tenth of a table build. So an empty map is checked first.
+ */
+export function statusAddressesOf(record: ServiceEntryRecord, host: string): readonly string[] | undefined {
+  return hasKeys(record.statusAddresses) ? record.statusAddresses[host] : undefined;
+}
+
+function hasKeys(object: object): boolean {
+  for (const key in object) if (Object.prototype.hasOwnProperty.call(object, key)) return true;
+  return false;
 }
 
 /**

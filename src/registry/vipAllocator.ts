@@ -57,17 +57,19 @@ class Space {
  * What a key holds: its offsets and their texts. It is itself the VipAllocation handed out
  * (one object per key, not two); never changed once made, a new one replaces it.
  */
-interface Held extends VipAllocation {
+interface Held<Owner> extends VipAllocation {
   readonly o4: number | undefined;
   readonly o6: number | undefined;
   /** False between `takeHint` and `allocate` within one update. */
   readonly complete: boolean;
+  /** Who the VIP was allocated to (see `allocate`). */
+  readonly owner: Owner | undefined;
 }
 
-function held(o4: number | undefined, o6: number | undefined, complete: boolean): Held {
+function held<Owner>(o4: number | undefined, o6: number | undefined, complete: boolean, owner: Owner | undefined): Held<Owner> {
   const v4 = complete && o4 !== undefined ? ipv4FromOffset(o4) : '';
   const v6 = complete && o6 !== undefined ? ipv6FromOffset(o6) : '';
-  return { v4, v6, o4, o6, complete };
+  return { v4, v6, o4, o6, complete, owner };
 }
 
 /**
@@ -76,10 +78,10 @@ function held(o4: number | undefined, o6: number | undefined, complete: boolean)
  * anywhere are never handed out, a host keeps its VIP until it goes away, a freed address is
  * the next one handed out, and hints (the persisted state) are honoured when still free.
  */
-export class VipAllocator {
+export class VipAllocator<Owner = undefined> {
   private readonly v4 = new Space(V4_MAX_OFFSET);
   private readonly v6 = new Space(V6_MAX_OFFSET);
-  private readonly held = new Map<AllocationKey, Held>();
+  private readonly held = new Map<AllocationKey, Held<Owner>>();
   exhausted = { v4: 0, v6: 0 };
 
   /** Declared addresses (spec/status/clusterIP) of a record now in use; returns displaced keys. */
@@ -113,6 +115,18 @@ export class VipAllocator {
     return this.held.get(key);
   }
 
+  /** Who `key`'s VIP was allocated to; undefined when it holds none. */
+  ownerOf(key: AllocationKey): Owner | undefined {
+    const h = this.held.get(key);
+    return h !== undefined && h.complete ? h.owner : undefined;
+  }
+
+  /** `key`'s VIP if it is allocated to `owner`. */
+  heldFor(key: AllocationKey, owner: Owner): VipAllocation | undefined {
+    const h = this.held.get(key);
+    return h !== undefined && h.complete && h.owner === owner ? h : undefined;
+  }
+
   /**
    * First pass of an update: take the hinted (previously held) addresses of `key` where they are
    * still free. A family whose hint is taken by now is filled by `allocate` in the second pass,
@@ -126,18 +140,21 @@ export class VipAllocator {
     const o6 = h6 !== undefined && this.v6.isFree(h6) ? h6 : undefined;
     if (o4 !== undefined) this.v4.take(o4, key);
     if (o6 !== undefined) this.v6.take(o6, key);
-    this.held.set(key, held(o4, o6, false));
+    this.held.set(key, held<Owner>(o4, o6, false, undefined));
   }
 
-  /** Second pass: the lowest free addresses for whatever `key` does not hold yet. */
-  allocate(key: AllocationKey): VipAllocation {
+  /**
+   * Second pass: the lowest free addresses for whatever `key` does not hold yet. `owner` is
+   * remembered with the VIP (the table builder's record), so no second key → owner map is needed.
+   */
+  allocate(key: AllocationKey, owner?: Owner): VipAllocation {
     const hinted = this.held.get(key);
     if (hinted !== undefined && hinted.complete) return hinted;
     const o4 = hinted?.o4 ?? this.v4.takeLowest(key);
     const o6 = hinted?.o6 ?? this.v6.takeLowest(key);
     if (o4 === undefined) this.exhausted.v4++;
     if (o6 === undefined) this.exhausted.v6++;
-    const done = held(o4, o6, true);
+    const done = held(o4, o6, true, owner);
     this.held.set(key, done);
     return done;
   }
