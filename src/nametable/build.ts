@@ -435,6 +435,11 @@ export class TableBuilder {
       }
     }
 
+    // A first build (nothing derived yet) needs no change tracking: every name the index ends
+    // up with is new, in the order it was first offered, and every wanted key is to be
+    // allocated, in the order it was first wanted. Their maps' keys are those lists already.
+    const fromEmpty = this.units.size === 0;
+
     // Which units are new, which are gone: identity of the parsed objects, plus endpoint sets.
     const generation = ++this.generation;
     const added: Unit[] = [];
@@ -539,13 +544,13 @@ export class TableBuilder {
         unit.wantedKeys = hosts.map((host) => allocationKey(record.namespace, record.name, host));
         for (const key of unit.wantedKeys) {
           this.wanters.add(key, unit);
-          affectedKeys.add(key);
+          if (!fromEmpty) affectedKeys.add(key);
         }
       }
       // Each affected key goes to its first wanter in input order (the same record a fresh build
       // would pick); a unit that loses or gains a key is re-derived.
       const toAllocate: PendingAllocation[] = [];
-      for (const key of affectedKeys) {
+      for (const key of fromEmpty ? this.wanters.keys() : affectedKeys) {
         let winner: Unit | undefined;
         const wanters = this.wanters.raw(key);
         if (Array.isArray(wanters)) {
@@ -589,14 +594,14 @@ export class TableBuilder {
       unit.contributions = exactContributions(derived);
       for (const c of unit.contributions) {
         this.index.add(c.name, unit);
-        dirty.add(c.name);
+        if (!fromEmpty) dirty.add(c.name);
       }
     }
     // After the first update the persisted state has done its job; later re-adds use `released`.
     this.hints = new Map();
 
     const fresh: NameInfo[] = [];
-    const counts = this.remerge(dirty, fresh);
+    const counts = this.remerge(fromEmpty ? this.index.keys() : dirty, fresh, fromEmpty);
     return {
       table: new MapNameTable(this.exact, this.wildcards, this.addresses, inputs.searchDomains.map(normalizeName).filter((d) => d !== '')),
       ...counts,
@@ -607,7 +612,7 @@ export class TableBuilder {
   }
 
   /** Re-merge the dirty names (canonical names first, then the aliases that depend on them). */
-  private remerge(dirty: Set<string>, fresh: NameInfo[]): { added: number; removed: number; changed: number } {
+  private remerge(dirty: Iterable<string>, fresh: NameInfo[], fromEmpty: boolean): { added: number; removed: number; changed: number } {
     let added = 0;
     let removed = 0;
     let changed = 0;
@@ -640,7 +645,8 @@ export class TableBuilder {
         count(before, canonical);
         continue;
       }
-      const before = this.exact.get(name);
+      // From empty, no canonical name was in the table before (each dirty name comes once).
+      const before = fromEmpty ? undefined : this.exact.get(name);
       const beforeWasCanonical = before !== undefined && before.canonical === name;
       if (canonical === undefined && !beforeWasCanonical) {
         if (before !== undefined) aliasNames.add(name); // an alias whose sources changed

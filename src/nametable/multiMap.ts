@@ -29,6 +29,11 @@ export class CompactMultiMap<V> {
     return this.map.get(key);
   }
 
+  /** Every key, in the order it was first added (and not removed since). */
+  keys(): IterableIterator<string> {
+    return this.map.keys();
+  }
+
   /** The values of `key`. */
   get(key: string): readonly V[] {
     const cur = this.map.get(key);
