@@ -556,7 +556,7 @@ export class TableBuilder {
         if (Array.isArray(wanters)) {
           for (const u of wanters) if (winner === undefined || compareUnits(u, winner) < 0) winner = u;
         } else winner = wanters;
-        const owner = this.allocator.ownerOf(key);
+        const owner = fromEmpty ? undefined : this.allocator.ownerOf(key);
         if (owner === winner && (winner === undefined || this.allocator.get(key) !== undefined)) continue;
         if (owner !== undefined) {
           releaseKey(key);
@@ -666,7 +666,7 @@ export class TableBuilder {
       }
       count(before, canonical);
       // Short forms of this canonical name follow it.
-      const shortForms = this.aliasesOf.get(name);
+      const shortForms = fromEmpty ? undefined : this.aliasesOf.get(name); // none yet from empty
       if (shortForms !== undefined) for (const alias of shortForms) aliasNames.add(alias);
     }
     for (const alias of aliasNames) {
