@@ -1,6 +1,6 @@
 import type { Parsed, Problem } from '../problem';
 import type { Resolution, ServiceEntryRecord, ServicePort } from './types';
-import { describeValue, isPlainObject, own, path } from './fields';
+import { describeValue, detachedText, exactList, isPlainObject, own, path } from './fields';
 import { canonicalIp, parseAddressOrCidr } from './ip';
 import { problemAt, type DocumentRef } from './location';
 import { readMetadata } from './metadata';
@@ -75,9 +75,9 @@ function readHosts(value: unknown, ref: DocumentRef, problems: Problem[]): strin
     }
     const result = normalizeServiceEntryHost(raw);
     if (!result.ok) problems.push(problemAt(ref, field, `host ${describeValue(raw)} ${result.reason}`));
-    else if (!hosts.includes(result.host)) hosts.push(result.host);
+    else if (!hosts.includes(result.host)) hosts.push(detachedText(result.host)); // kept for the table's lifetime
   });
-  return hosts;
+  return exactList(hosts);
 }
 
 function readResolution(value: unknown, ref: DocumentRef, problems: Problem[]): Resolution | undefined {
@@ -105,7 +105,7 @@ function readAddresses(value: unknown, ref: DocumentRef, problems: Problem[]): s
       addresses.push(parsed.ip);
     }
   });
-  return addresses;
+  return exactList(addresses);
 }
 
 /** Endpoint IPs only: DNS-name endpoints are resolved by the proxy, unix sockets are not addresses at all. */
@@ -132,7 +132,7 @@ function readEndpoints(value: unknown, ref: DocumentRef, problems: Problem[]): s
       problems.push(problemAt(ref, `spec.endpoints[${i}].address`, `${describeValue(raw)} is not an IP address, a DNS name or unix:///path`));
     }
   });
-  return addresses;
+  return exactList(addresses);
 }
 
 function readPorts(value: unknown, ref: DocumentRef, problems: Problem[]): ServicePort[] {
@@ -164,7 +164,7 @@ function readPorts(value: unknown, ref: DocumentRef, problems: Problem[]): Servi
     const transport = typeof protocol === 'string' && protocol.toUpperCase() === 'UDP' ? 'udp' : 'tcp';
     ports.push({ name: name ?? '', port: number, transport });
   });
-  return ports;
+  return exactList(ports);
 }
 
 /**
