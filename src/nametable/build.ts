@@ -316,6 +316,26 @@ function heldVip(unit: Unit, record: ServiceEntryRecord, host: string, allocator
   return undefined;
 }
 
+/** A registry file's parsed records as last seen, and the units kept for them. */
+interface FileUnits {
+  records: readonly ServiceRecord[];
+  units: Unit[];
+  /** Services take endpoints from other files, so their units are checked one by one. */
+  hasServices: boolean;
+  /** The update that last saw the file. */
+  generation: number;
+}
+
+/**
+ * Whether a registry file is unchanged as a whole: the very same parsed array as in the last
+ * update (the input store hands back the same objects for an unchanged file), seen in that
+ * update, and without Services (whose endpoints may have changed in another file). Then all
+ * its units stay, and a reload that changed one file of a hundred looks at that one file only.
+ */
+function keptWhole(before: FileUnits | undefined, records: readonly ServiceRecord[], generation: number): before is FileUnits {
+  return before !== undefined && before.records === records && !before.hasServices && before.generation === generation - 1;
+}
+
 /** name → the units that offer it. */
 class UnitIndex extends CompactMultiMap<Unit> {
   /** Every (unit, contribution) offering `name`. */
@@ -362,6 +382,8 @@ class AddressIndex extends CompactMultiMap<string> {
  */
 export class TableBuilder {
   private units = new Map<object, Unit>();
+  /** Registry files as last seen, so an unchanged one is kept without a lookup per record. */
+  private fileUnits = new Map<string, FileUnits>();
   private generation = 0;
   private index = new UnitIndex();
   private readonly exact = new Map<string, NameInfo>();
@@ -393,6 +415,7 @@ export class TableBuilder {
     // Keep VIPs across a reset (e.g. the workload namespace changed): they become hints.
     for (const [key, vip] of Object.entries(this.allocator.toRecord())) this.hints.set(key, vip);
     this.units = new Map();
+    this.fileUnits = new Map();
     this.index = new UnitIndex();
     this.exact.clear();
     this.wildcards.clear();
@@ -445,13 +468,25 @@ export class TableBuilder {
     const added: Unit[] = [];
     const removedUnits: Unit[] = [];
     inputs.files.forEach((f, fileIndex) => {
+      const before = this.fileUnits.get(f.file);
+      if (keptWhole(before, f.records, generation)) {
+        for (const unit of before.units) unit.seen = generation;
+        before.generation = generation;
+        return;
+      }
+      const units: Unit[] = [];
+      this.fileUnits.set(f.file, { records: f.records, units, hasServices: f.records.some((r) => r.kind === 'Service'), generation });
       f.records.forEach((record, i) => {
         const sets = record.kind === 'Service' ? endpointsByService.get(`${record.namespace}/${record.name}`) : undefined;
         const signature = this.endpointSignature(sets);
         const known = this.units.get(record);
-        if (known !== undefined && known.seen === generation) return; // the same object twice: once is enough
+        if (known !== undefined && known.seen === generation) {
+          units.push(known); // the same object twice (here or in another file): once is enough
+          return;
+        }
         if (known !== undefined && known.signature === signature) {
           known.seen = generation;
+          units.push(known);
           return;
         }
         if (known !== undefined) removedUnits.push(known); // its endpoints changed: derive it again
@@ -462,9 +497,11 @@ export class TableBuilder {
         const rank = record.kind === 'Service' ? RANK_SERVICE : RANK_SERVICE_ENTRY;
         const unit: Unit = { fileIndex, file: f.file, position: i, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, deriveMark: 0, signature };
         this.units.set(record, unit);
+        units.push(unit);
         added.push(unit);
       });
     });
+    for (const [file, entry] of this.fileUnits) if (entry.generation !== generation) this.fileUnits.delete(file);
     inputs.hostsFiles.forEach((h, i) => {
       const known = this.units.get(h.entries);
       if (known !== undefined) {
