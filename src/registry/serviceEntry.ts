@@ -171,10 +171,16 @@ function readPorts(value: unknown, ref: DocumentRef, problems: Problem[]): Servi
  * `status.addresses` as istiod's allocator writes them: `[{value, host}]`. Status is written by
  * the control plane, not the user, so entries that are not IPs are skipped rather than reported.
  */
+/**
+ * The status of the many entries without one, shared. A prototype-less object is a dictionary
+ * (~190 bytes) in V8: one per record was 19 MiB of records at 100,000 ServiceEntries.
+ */
+const NO_STATUS_ADDRESSES: Record<string, string[]> = Object.freeze(Object.create(null) as Record<string, string[]>);
+
 function readStatusAddresses(value: unknown): Record<string, string[]> {
+  if (!Array.isArray(value) || value.length === 0) return NO_STATUS_ADDRESSES;
   // No prototype: a host called `constructor` must not find Object.prototype.constructor.
   const byHost: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
-  if (!Array.isArray(value)) return byHost;
   for (const entry of value as unknown[]) {
     const host = own(entry, 'host');
     const raw = own(entry, 'value');
