@@ -83,6 +83,12 @@ interface Unit {
    * The keys it holds are those the allocator has it as owner of: a subset of these.
    */
   wantedKeys: readonly string[];
+  /**
+   * The VIP this unit holds for each wanted key (same index), undefined where it holds none:
+   * the allocator's view of what it owns, kept here so deriving a host's answer needs no lookup
+   * in the 240,000-key VIP map. Set by `allocate`, cleared by `releaseKey`.
+   */
+  vips: Array<VipAllocation | undefined>;
   /** Declared addresses claimed in the allocator (spec/status/clusterIP). */
   claims: readonly string[];
   /** The update that last saw this unit in the input (mark and sweep). */
@@ -96,6 +102,8 @@ interface Unit {
 const NONE: readonly string[] = Object.freeze([]);
 const NO_PORTS: readonly ServicePort[] = Object.freeze([]);
 const NO_CONTRIBUTIONS: readonly Contribution[] = Object.freeze([]);
+/** The `vips` of units that want no VIP (never written: they have no wanted keys). */
+const NO_VIPS: Array<VipAllocation | undefined> = [];
 
 function rankOf(unit: Unit, c: Contribution): number {
   return isAlias(c) ? RANK_ALIAS : unit.rank;
@@ -306,14 +314,16 @@ function hostOfKey(record: ServiceEntryRecord, key: string): string {
  * The VIP `unit` holds for `host`, if any. A unit can only hold keys it wants, so the key is
  * found among its few wanted keys (no key string built per host).
  */
-function heldVip(unit: Unit, record: ServiceEntryRecord, host: string, allocator: VipAllocator<Unit>): VipAllocation | undefined {
+/** Record in `unit` that it holds `vip` for `key` (undefined: no longer). */
+function setHeldVip(unit: Unit, key: string, vip: VipAllocation | undefined): void {
+  const i = unit.wantedKeys.indexOf(key);
+  if (i !== -1) unit.vips[i] = vip;
+}
+
+function heldVip(unit: Unit, record: ServiceEntryRecord, host: string): VipAllocation | undefined {
   const keyLength = record.namespace.length + record.name.length + 2 + host.length;
-  for (const key of unit.wantedKeys) {
-    if (key.length !== keyLength || !key.endsWith(host)) continue;
-    const vip = allocator.heldFor(key, unit);
-    if (vip !== undefined) return vip;
-  }
-  return undefined;
+  const i = unit.wantedKeys.findIndex((key) => key.length === keyLength && key.endsWith(host));
+  return i === -1 ? undefined : unit.vips[i];
 }
 
 /** A registry file's parsed records as last seen, and the units kept for them. */
@@ -495,7 +505,7 @@ export class TableBuilder {
           attached = { ...record, endpoints: mergeEndpoints([...record.endpoints, ...sets.flatMap((s) => s.endpoints)]) };
         }
         const rank = record.kind === 'Service' ? RANK_SERVICE : RANK_SERVICE_ENTRY;
-        const unit: Unit = { fileIndex, file: f.file, position: i, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, deriveMark: 0, signature };
+        const unit: Unit = { fileIndex, file: f.file, position: i, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, vips: NO_VIPS, claims: NONE, seen: generation, deriveMark: 0, signature };
         this.units.set(record, unit);
         units.push(unit);
         added.push(unit);
@@ -508,7 +518,7 @@ export class TableBuilder {
         known.seen = generation;
         return;
       }
-      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, claims: NONE, seen: generation, deriveMark: 0, signature: '' };
+      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, vips: NO_VIPS, claims: NONE, seen: generation, deriveMark: 0, signature: '' };
       this.units.set(h.entries, unit);
       added.push(unit);
     });
@@ -541,6 +551,8 @@ export class TableBuilder {
       unit.contributions = NO_CONTRIBUTIONS;
     };
     const releaseKey = (key: string): void => {
+      const owner = this.allocator.ownerOf(key);
+      if (owner !== undefined) setHeldVip(owner, key, undefined);
       const vip = this.allocator.release(key);
       if (vip !== undefined) released.set(key, vip);
       allocationsChanged = true;
@@ -579,6 +591,7 @@ export class TableBuilder {
         const hosts = allocatableHosts(record);
         if (hosts.length === 0) continue;
         unit.wantedKeys = hosts.map((host) => allocationKey(record.namespace, record.name, host));
+        unit.vips = hosts.map(() => undefined);
         for (const key of unit.wantedKeys) {
           this.wanters.add(key, unit);
           if (!fromEmpty) affectedKeys.add(key);
@@ -614,6 +627,7 @@ export class TableBuilder {
       for (const a of toAllocate) {
         const before = released.get(a.key);
         const vip = this.allocator.allocate(a.key, a.unit);
+        setHeldVip(a.unit, a.key, vip);
         if (before === undefined || before.v4 !== vip.v4 || before.v6 !== vip.v6) allocationsChanged = true;
       }
     }
@@ -626,7 +640,7 @@ export class TableBuilder {
       if (record === undefined) derived = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
       else if (record.kind === 'Service') derived = kubeContributions(record, clusterDomain, inputs.namespace);
       else {
-        derived = serviceEntryContributions(record, (host) => heldVip(unit, record, host, this.allocator));
+        derived = serviceEntryContributions(record, (host) => heldVip(unit, record, host));
       }
       unit.contributions = exactContributions(derived);
       for (const c of unit.contributions) {

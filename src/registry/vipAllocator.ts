@@ -121,12 +121,6 @@ export class VipAllocator<Owner = undefined> {
     return h !== undefined && h.complete ? h.owner : undefined;
   }
 
-  /** `key`'s VIP if it is allocated to `owner`. */
-  heldFor(key: AllocationKey, owner: Owner): VipAllocation | undefined {
-    const h = this.held.get(key);
-    return h !== undefined && h.complete && h.owner === owner ? h : undefined;
-  }
-
   /**
    * First pass of an update: take the hinted (previously held) addresses of `key` where they are
    * still free. A family whose hint is taken by now is filled by `allocate` in the second pass,
