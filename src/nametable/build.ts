@@ -584,6 +584,7 @@ export class TableBuilder {
     }
 
     if (inputs.autoAllocate) {
+      const toAllocate: PendingAllocation[] = [];
       // Who wants which VIP: the new units' qualifying hosts.
       for (const unit of added) {
         const record = unit.record;
@@ -592,15 +593,16 @@ export class TableBuilder {
         if (hosts.length === 0) continue;
         unit.wantedKeys = hosts.map((host) => allocationKey(record.namespace, record.name, host));
         unit.vips = hosts.map(() => undefined);
-        for (const key of unit.wantedKeys) {
-          this.wanters.add(key, unit);
+        unit.wantedKeys.forEach((key, i) => {
+          const firstWanter = this.wanters.add(key, unit);
           if (!fromEmpty) affectedKeys.add(key);
-        }
+          // From empty, units come in input order, so a key's first wanter is its winner.
+          else if (firstWanter) toAllocate.push({ key, unit, record, host: hosts[i] });
+        });
       }
       // Each affected key goes to its first wanter in input order (the same record a fresh build
       // would pick); a unit that loses or gains a key is re-derived.
-      const toAllocate: PendingAllocation[] = [];
-      for (const key of fromEmpty ? this.wanters.keys() : affectedKeys) {
+      for (const key of affectedKeys) {
         let winner: Unit | undefined;
         const wanters = this.wanters.raw(key);
         if (Array.isArray(wanters)) {

@@ -6,12 +6,17 @@
 export class CompactMultiMap<V> {
   protected readonly map = new Map<string, V | V[]>();
 
-  add(key: string, value: V): void {
+  /** Adds `value` under `key`; true when `key` had no value before. */
+  add(key: string, value: V): boolean {
     const cur = this.map.get(key);
-    if (cur === undefined) this.map.set(key, value);
-    else if (Array.isArray(cur)) {
+    if (cur === undefined) {
+      this.map.set(key, value);
+      return true;
+    }
+    if (Array.isArray(cur)) {
       if (!cur.includes(value)) cur.push(value);
     } else if (cur !== value) this.map.set(key, [cur, value]);
+    return false;
   }
 
   remove(key: string, value: V): void {
