@@ -362,9 +362,9 @@ class UnitIndex extends CompactMultiMap<Unit> {
   /**
    * The contribution offering `name` when it is the only one (one unit offers it, once): the
    * case of almost every name, answered without building the list `contributionsOf` gives.
+   * `cur` is the name's stored entry (`raw(name)`), which the caller has at hand.
    */
-  soleContribution(name: string): Contribution | undefined {
-    const cur = this.map.get(name);
+  soleContribution(name: string, cur: Unit | Unit[] | undefined): Contribution | undefined {
     if (cur === undefined || Array.isArray(cur)) return undefined;
     let found: Contribution | undefined;
     for (const c of cur.contributions) {
@@ -654,7 +654,7 @@ export class TableBuilder {
     this.hints = new Map();
 
     const fresh: NameInfo[] = [];
-    const counts = this.remerge(fromEmpty ? this.index.keys() : dirty, fresh, fromEmpty);
+    const counts = this.remerge(dirty, fresh, fromEmpty);
     return {
       table: new MapNameTable(this.exact, this.wildcards, this.addresses, inputs.searchDomains.map(normalizeName).filter((d) => d !== '')),
       ...counts,
@@ -676,9 +676,10 @@ export class TableBuilder {
       else if (before !== undefined && after !== undefined && !sameAnswer(before, after)) changed++;
     };
     const aliasNames = new Set<string>();
-    for (const name of dirty) {
-      if (name === '*') continue; // a bare `*` host would capture every query; Istio's proxy ignores it too
-      const sole = this.index.soleContribution(name);
+    /** One dirty canonical name; `stored` is its index entry when the caller already has it. */
+    const remergeName = (name: string, stored: Unit | Unit[] | undefined): void => {
+      if (name === '*') return; // a bare `*` host would capture every query; Istio's proxy ignores it too
+      const sole = this.index.soleContribution(name, stored);
       let canonical: NameInfo | undefined;
       if (sole !== undefined) {
         // One source: it is the entry, unless it is a short form.
@@ -696,14 +697,14 @@ export class TableBuilder {
         if (canonical === undefined) this.wildcards.delete(apex);
         else this.wildcards.set(apex, canonical);
         count(before, canonical);
-        continue;
+        return;
       }
       // From empty, no canonical name was in the table before (each dirty name comes once).
       const before = fromEmpty ? undefined : this.exact.get(name);
       const beforeWasCanonical = before !== undefined && before.canonical === name;
       if (canonical === undefined && !beforeWasCanonical) {
         if (before !== undefined) aliasNames.add(name); // an alias whose sources changed
-        continue;
+        return;
       }
       if (beforeWasCanonical) {
         for (const a of before.v4) this.addresses.remove(a, name);
@@ -721,7 +722,10 @@ export class TableBuilder {
       // Short forms of this canonical name follow it.
       const shortForms = fromEmpty ? undefined : this.aliasesOf.get(name); // none yet from empty
       if (shortForms !== undefined) for (const alias of shortForms) aliasNames.add(alias);
-    }
+    };
+    // From empty, every indexed name is dirty: walk the index itself (no lookup per name).
+    if (fromEmpty) this.index.forEachStored((stored, name) => remergeName(name, stored));
+    else for (const name of dirty) remergeName(name, this.index.raw(name));
     for (const alias of aliasNames) {
       const before = this.exact.get(alias);
       if (before !== undefined && before.canonical === alias) continue; // a canonical name beats an alias

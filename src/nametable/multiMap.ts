@@ -39,6 +39,11 @@ export class CompactMultiMap<V> {
     return this.map.keys();
   }
 
+  /** Every key with its stored form (see `raw`), in key order, without a lookup per key. */
+  forEachStored(visit: (stored: V | V[], key: string) => void): void {
+    this.map.forEach(visit);
+  }
+
   /** The values of `key`. */
   get(key: string): readonly V[] {
     const cur = this.map.get(key);

@@ -30,6 +30,12 @@ for (const [title, steps, expected, keys] of cases) {
       if (values.length === 0) assert.is(raw, undefined);
     }
     assert.equal([...map.keys()], keys);
+    const walked: string[] = [];
+    map.forEachStored((stored, key) => {
+      walked.push(key);
+      assert.is(stored, map.raw(key), 'forEachStored hands out the stored form');
+    });
+    assert.equal(walked, keys, 'forEachStored walks the keys in key order');
   });
 }
 
