@@ -298,6 +298,8 @@ interface PendingAllocation {
   unit: Unit;
   record: ServiceEntryRecord;
   host: string;
+  /** A hint was taken for it in the first pass (else the key holds nothing yet). */
+  hinted: boolean;
 }
 
 /** The first-time allocation order (creation time, namespace, name, host). */
@@ -597,7 +599,7 @@ export class TableBuilder {
           const firstWanter = this.wanters.add(key, unit);
           if (!fromEmpty) affectedKeys.add(key);
           // From empty, units come in input order, so a key's first wanter is its winner.
-          else if (firstWanter) toAllocate.push({ key, unit, record, host: hosts[i] });
+          else if (firstWanter) toAllocate.push({ key, unit, record, host: hosts[i], hinted: false });
         });
       }
       // Each affected key goes to its first wanter in input order (the same record a fresh build
@@ -617,18 +619,21 @@ export class TableBuilder {
         if (winner !== undefined) {
           derive(winner);
           const record = winner.record as ServiceEntryRecord;
-          toAllocate.push({ key, unit: winner, record, host: hostOfKey(record, key) });
+          toAllocate.push({ key, unit: winner, record, host: hostOfKey(record, key), hinted: false });
         }
       }
       if (toAllocate.length > 1) toAllocate.sort(byAllocationOrder);
       // Hints (a released key's previous VIP, the persisted state) first, then the lowest free.
       for (const a of toAllocate) {
         const hint = released.get(a.key) ?? this.hints.get(a.key);
-        if (hint !== undefined) this.allocator.takeHint(a.key, hint);
+        if (hint === undefined) continue;
+        this.allocator.takeHint(a.key, hint);
+        a.hinted = true;
       }
       for (const a of toAllocate) {
         const before = released.get(a.key);
-        const vip = this.allocator.allocate(a.key, a.unit);
+        // A key without a hint holds nothing yet: the allocator need not look it up.
+        const vip = a.hinted ? this.allocator.allocate(a.key, a.unit) : this.allocator.allocateNew(a.key, a.unit);
         setHeldVip(a.unit, a.key, vip);
         if (before === undefined || before.v4 !== vip.v4 || before.v6 !== vip.v6) allocationsChanged = true;
       }

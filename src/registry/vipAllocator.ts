@@ -144,6 +144,19 @@ export class VipAllocator<Owner = undefined> {
   allocate(key: AllocationKey, owner?: Owner): VipAllocation {
     const hinted = this.held.get(key);
     if (hinted !== undefined && hinted.complete) return hinted;
+    return this.complete(key, hinted, owner);
+  }
+
+  /**
+   * `allocate` for a key the caller knows holds nothing, not even a hint taken in the first
+   * pass: the lowest free addresses, without looking the key up (a table build allocates
+   * 240,000 such keys).
+   */
+  allocateNew(key: AllocationKey, owner?: Owner): VipAllocation {
+    return this.complete(key, undefined, owner);
+  }
+
+  private complete(key: AllocationKey, hinted: Held<Owner> | undefined, owner: Owner | undefined): VipAllocation {
     const o4 = hinted?.o4 ?? this.v4.takeLowest(key);
     const o6 = hinted?.o6 ?? this.v6.takeLowest(key);
     if (o4 === undefined) this.exhausted.v4++;
