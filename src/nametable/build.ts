@@ -42,7 +42,7 @@ export interface BuildResult {
   changed: number;
   /** True when VIP allocations changed (the state file needs saving). */
   allocationsChanged: boolean;
-  /** Entries created by this update (answers to precompute before they are asked for). */
+  /** Entries created by this update: new objects, so answer bytes memoized for older ones do not apply. */
   fresh: NameInfo[];
   exhausted: { v4: number; v6: number };
 }
@@ -103,7 +103,7 @@ const NONE: readonly string[] = Object.freeze([]);
 const NO_PORTS: readonly ServicePort[] = Object.freeze([]);
 const NO_CONTRIBUTIONS: readonly Contribution[] = Object.freeze([]);
 /** The `vips` of units that want no VIP (never written: they have no wanted keys). */
-const NO_VIPS: Array<VipAllocation | undefined> = [];
+const NO_VIPS = Object.freeze([]) as unknown as Array<VipAllocation | undefined>;
 
 function rankOf(unit: Unit, c: Contribution): number {
   return isAlias(c) ? RANK_ALIAS : unit.rank;
@@ -471,8 +471,8 @@ export class TableBuilder {
     }
 
     // A first build (nothing derived yet) needs no change tracking: every name the index ends
-    // up with is new, in the order it was first offered, and every wanted key is to be
-    // allocated, in the order it was first wanted. Their maps' keys are those lists already.
+    // up with is new, in the order it was first offered (remerge walks the index), and every
+    // wanted key goes to its first wanter (queued as it is wanted). No dirty/affected Sets.
     const fromEmpty = this.units.size === 0;
 
     // Which units are new, which are gone: identity of the parsed objects, plus endpoint sets.
