@@ -19,6 +19,7 @@ import { createClientFilter, refuseClient } from './dns/accessControl';
 import { createCoalescingHandler } from './dns/coalesceHandler';
 import { LoopDetector } from './dns/loopProbe';
 import type { Handler } from './dns/types';
+import { precomputeAnswers } from './dns/wire';
 import { VERSION } from './version';
 import { InputWatcher, type WatchTarget } from './system/watcher';
 import { MeshDnsMetrics, startMetricsServer, type MetricsServer } from './system/metrics';
@@ -362,9 +363,9 @@ export class MeshDnsService {
       this.builder = new TableBuilder(this.builder.allocations());
       build = buildTableFromSnapshot(snap, {}, this.builder);
     }
-    // Answer bytes are built on a name's first query and memoized (precomputeAnswers), not here:
-    // eagerly for every fresh entry they cost 2.5 s and 200 MiB heap at 300,000 names (issue #6),
-    // against ~8 us on a first query.
+    // Precompute the answer bytes of new entries off the query path (a TTL change: all of them).
+    const ttlChanged = snap.settings.ttl !== this.ttl;
+    for (const info of ttlChanged ? build.table.entries() : build.result.fresh) precomputeAnswers(info, snap.settings.ttl);
     const { added, removed, changed } = build.result;
 
     const uplinks = await readResolvConf(this.options.resolvedUplinksFile ?? RESOLVED_UPLINKS_FILE);
