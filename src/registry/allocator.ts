@@ -83,6 +83,7 @@ function orderKey(record: ServiceEntryRecord, host: string): string {
  * and "\u0001" (Kubernetes names and timestamps are).
  */
 export function compareAllocationOrder(a: ServiceEntryRecord, hostA: string, b: ServiceEntryRecord, hostB: string): number {
+  if (a === b) return compareText(hostA, hostB); // hosts of one record: only the host differs
   return (
     compareText(a.creationTimestamp ?? '~', b.creationTimestamp ?? '~') ||
     compareText(a.namespace, b.namespace) ||
@@ -204,10 +205,11 @@ export function ipv6FromOffset(off: number): string {
   const g5 = Math.floor(off / 2 ** 32);
   const g6 = Math.floor(off / 2 ** 16) % 2 ** 16;
   const g7 = off % 2 ** 16;
-  const parts = [g5, g6, g7];
-  while (parts.length > 1 && parts[0] === 0) parts.shift();
-  // `2001:2::` + the groups, written by one join so the text is one flat string (see allocationKey).
-  return ['2001', '2', '', ...parts.map((p) => p.toString(16))].join(':');
+  // `2001:2::` + the groups from the first non-zero one, written by one join so the text is one
+  // flat string (see allocationKey), with one array per call (240,000 calls in a 100k build).
+  if (g5 !== 0) return ['2001', '2', '', g5.toString(16), g6.toString(16), g7.toString(16)].join(':');
+  if (g6 !== 0) return ['2001', '2', '', g6.toString(16), g7.toString(16)].join(':');
+  return ['2001', '2', '', g7.toString(16)].join(':');
 }
 
 export function ipv4FromOffset(off: number): string {

@@ -30,6 +30,7 @@ for (const [title, record, host, expected] of qualifying) {
 
 // compareAllocationOrder must order exactly as the joined sort key does (VIPs depend on it).
 const stamped = (ts: string | undefined, ns: string, name: string): ServiceEntryRecord => se(name, ns, ['h'], { creationTimestamp: ts });
+const sameRecord = stamped('t', 'ns', 'se');
 const orderPairs: Array<[string, [ServiceEntryRecord, string], [ServiceEntryRecord, string]]> = [
   ['earlier creation time first', [stamped('2026-01-01T00:00:00Z', 'z', 'z'), 'z'], [stamped('2026-01-02T00:00:00Z', 'a', 'a'), 'a']],
   ['no timestamp after any timestamp', [stamped(undefined, 'a', 'a'), 'a'], [stamped('2026-01-01T00:00:00Z', 'z', 'z'), 'z']],
@@ -39,6 +40,7 @@ const orderPairs: Array<[string, [ServiceEntryRecord, string], [ServiceEntryReco
   ['same record: host decides', [stamped('t', 'ns', 'se'), 'a.example'], [stamped('t', 'ns', 'se'), 'b.example']],
   ['a host that is a prefix of another sorts first', [stamped('t', 'ns', 'se'), 'a.example'], [stamped('t', 'ns', 'se'), 'a.example.com']],
   ['identical hosts are equal', [stamped('t', 'ns', 'se'), 'a.example'], [stamped('t', 'ns', 'se'), 'a.example']],
+  ['hosts of the very same record object: host decides', [sameRecord, 'b.example'], [sameRecord, 'a.example']],
 ];
 for (const [title, [ra, ha], [rb, hb]] of orderPairs) {
   test(`allocation order without sort keys: ${title}`, () => {
