@@ -54,22 +54,19 @@ class Space {
 }
 
 /**
- * What a key holds: its offsets and their texts. It is itself the VipAllocation handed out
- * (one object per key, not two); never changed once made, a new one replaces it.
+ * What a key holds: its texts and its owner. It is itself the VipAllocation handed out (one
+ * object per key, 240,000 at 100k entries, so it carries nothing else: the offsets are read
+ * back from the texts on the rare release). Never changed once made; a new one replaces it.
  */
 interface Held<Owner> extends VipAllocation {
-  readonly o4: number | undefined;
-  readonly o6: number | undefined;
-  /** False between `takeHint` and `allocate` within one update. */
-  readonly complete: boolean;
   /** Who the VIP was allocated to (see `allocate`). */
   readonly owner: Owner | undefined;
 }
 
-function held<Owner>(o4: number | undefined, o6: number | undefined, complete: boolean, owner: Owner | undefined): Held<Owner> {
-  const v4 = complete && o4 !== undefined ? ipv4FromOffset(o4) : '';
-  const v6 = complete && o6 !== undefined ? ipv6FromOffset(o6) : '';
-  return { v4, v6, o4, o6, complete, owner };
+/** Offsets taken for a key by `takeHint`, waiting for `allocate` (within one update). */
+interface Hinted {
+  o4: number | undefined;
+  o6: number | undefined;
 }
 
 /**
@@ -82,6 +79,7 @@ export class VipAllocator<Owner = undefined> {
   private readonly v4 = new Space(V4_MAX_OFFSET);
   private readonly v6 = new Space(V6_MAX_OFFSET);
   private readonly held = new Map<AllocationKey, Held<Owner>>();
+  private readonly hinted = new Map<AllocationKey, Hinted>();
   exhausted = { v4: 0, v6: 0 };
 
   /** Declared addresses (spec/status/clusterIP) of a record now in use; returns displaced keys. */
@@ -117,8 +115,7 @@ export class VipAllocator<Owner = undefined> {
 
   /** Who `key`'s VIP was allocated to; undefined when it holds none. */
   ownerOf(key: AllocationKey): Owner | undefined {
-    const h = this.held.get(key);
-    return h !== undefined && h.complete ? h.owner : undefined;
+    return this.held.get(key)?.owner;
   }
 
   /**
@@ -127,14 +124,14 @@ export class VipAllocator<Owner = undefined> {
    * after every hint had its chance.
    */
   takeHint(key: AllocationKey, hint: VipAllocation): void {
-    if (this.held.has(key)) return;
+    if (this.held.has(key) || this.hinted.has(key)) return;
     const h4 = ipv4Offset(hint.v4);
     const h6 = ipv6Offset(hint.v6);
     const o4 = h4 !== undefined && this.v4.isFree(h4) ? h4 : undefined;
     const o6 = h6 !== undefined && this.v6.isFree(h6) ? h6 : undefined;
     if (o4 !== undefined) this.v4.take(o4, key);
     if (o6 !== undefined) this.v6.take(o6, key);
-    this.held.set(key, held<Owner>(o4, o6, false, undefined));
+    this.hinted.set(key, { o4, o6 });
   }
 
   /**
@@ -142,8 +139,10 @@ export class VipAllocator<Owner = undefined> {
    * remembered with the VIP (the table builder's record), so no second key → owner map is needed.
    */
   allocate(key: AllocationKey, owner?: Owner): VipAllocation {
-    const hinted = this.held.get(key);
-    if (hinted !== undefined && hinted.complete) return hinted;
+    const known = this.held.get(key);
+    if (known !== undefined) return known;
+    const hinted = this.hinted.get(key);
+    if (hinted !== undefined) this.hinted.delete(key);
     return this.complete(key, hinted, owner);
   }
 
@@ -156,12 +155,12 @@ export class VipAllocator<Owner = undefined> {
     return this.complete(key, undefined, owner);
   }
 
-  private complete(key: AllocationKey, hinted: Held<Owner> | undefined, owner: Owner | undefined): VipAllocation {
+  private complete(key: AllocationKey, hinted: Hinted | undefined, owner: Owner | undefined): VipAllocation {
     const o4 = hinted?.o4 ?? this.v4.takeLowest(key);
     const o6 = hinted?.o6 ?? this.v6.takeLowest(key);
     if (o4 === undefined) this.exhausted.v4++;
     if (o6 === undefined) this.exhausted.v6++;
-    const done = held(o4, o6, true, owner);
+    const done: Held<Owner> = { v4: o4 === undefined ? '' : ipv4FromOffset(o4), v6: o6 === undefined ? '' : ipv6FromOffset(o6), owner };
     this.held.set(key, done);
     return done;
   }
@@ -170,10 +169,11 @@ export class VipAllocator<Owner = undefined> {
   release(key: AllocationKey): VipAllocation | undefined {
     const h = this.held.get(key);
     if (h === undefined) return undefined;
-    if (h.o4 !== undefined) this.v4.release(h.o4, key);
-    else if (h.complete) this.exhausted.v4 = Math.max(0, this.exhausted.v4 - 1);
-    if (h.o6 !== undefined) this.v6.release(h.o6, key);
-    else if (h.complete) this.exhausted.v6 = Math.max(0, this.exhausted.v6 - 1);
+    // An empty text is a family left out because its range was full.
+    if (h.v4 !== '') this.v4.release(ipv4Offset(h.v4)!, key);
+    else this.exhausted.v4 = Math.max(0, this.exhausted.v4 - 1);
+    if (h.v6 !== '') this.v6.release(ipv6Offset(h.v6)!, key);
+    else this.exhausted.v6 = Math.max(0, this.exhausted.v6 - 1);
     this.held.delete(key);
     return h;
   }
@@ -186,7 +186,7 @@ export class VipAllocator<Owner = undefined> {
   toRecord(): Allocations {
     const out: Allocations = {};
     // Plain pairs: the state file is their JSON.
-    for (const [key, h] of this.held) if (h.complete) out[key] = { v4: h.v4, v6: h.v6 };
+    for (const [key, h] of this.held) out[key] = { v4: h.v4, v6: h.v6 };
     return out;
   }
 }

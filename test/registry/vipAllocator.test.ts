@@ -44,4 +44,34 @@ test('toRecord gives plain pairs (the state file is their JSON)', () => {
   assert.is(JSON.stringify(allocator.toRecord()), '{"a":{"v4":"240.240.0.1","v6":"2001:2::1"}}');
 });
 
+test('a hint still free is honoured; a taken one falls back to the lowest free address', () => {
+  const allocator = new VipAllocator<string>();
+  allocator.takeHint('a', { v4: '240.240.0.9', v6: '2001:2::9' });
+  allocator.takeHint('b', { v4: '240.240.0.9', v6: '2001:2::a' }); // v4 already taken by a's hint
+  assert.equal({ ...allocator.allocate('a', 'A') }, { v4: '240.240.0.9', v6: '2001:2::9', owner: 'A' });
+  const b = allocator.allocate('b', 'B');
+  assert.equal({ v4: b.v4, v6: b.v6 }, { v4: '240.240.0.1', v6: '2001:2::a' });
+});
+
+test('release frees both offsets: they are handed out again, lowest first', () => {
+  const allocator = new VipAllocator<string>();
+  allocator.allocateNew('a');
+  allocator.allocateNew('b');
+  allocator.release('a');
+  const c = allocator.allocateNew('c');
+  assert.equal({ v4: c.v4, v6: c.v6 }, { v4: '240.240.0.1', v6: '2001:2::1' });
+  assert.is(allocator.get('a'), undefined);
+});
+
+test('releasing a key left without an IPv4 VIP (range full) lowers the exhausted count', () => {
+  const allocator = new VipAllocator<string>();
+  allocator.claim(Array.from({ length: 0xfffe }, (_, i) => `240.240.${(i + 1) >> 8}.${(i + 1) & 255}`));
+  const vip = allocator.allocateNew('a');
+  assert.is(vip.v4, '');
+  assert.is(allocator.exhausted.v4, 1);
+  allocator.release('a');
+  assert.is(allocator.exhausted.v4, 0);
+  assert.is(allocator.exhausted.v6, 0);
+});
+
 test.run();
