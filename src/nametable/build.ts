@@ -1,5 +1,5 @@
 import type { HostsEntry } from '../config/types';
-import { allocatableHosts, allocationKey, allocationOrder, declaredAddresses, type Allocations } from '../registry/allocator';
+import { allocatableHosts, allocationKey, compareAllocationOrder, declaredAddresses, statusAddressesOf, type Allocations } from '../registry/allocator';
 import { VipAllocator } from '../registry/vipAllocator';
 import { mergeEndpoints } from '../registry/attach';
 import type { EndpointSet, KubeServiceRecord, ServiceEntryRecord, ServicePort, ServiceRecord, SourceRef, VipAllocation } from '../registry/types';
@@ -42,7 +42,7 @@ export interface BuildResult {
   changed: number;
   /** True when VIP allocations changed (the state file needs saving). */
   allocationsChanged: boolean;
-  /** Entries created by this update (answers to precompute before they are asked for). */
+  /** Entries created by this update: new objects, so answer bytes memoized for older ones do not apply. */
   fresh: NameInfo[];
   exhausted: { v4: number; v6: number };
 }
@@ -53,81 +53,132 @@ const RANK_SERVICE = 2;
 const RANK_SERVICE_ENTRY = 1;
 const RANK_ALIAS = 0;
 
-interface Contribution {
-  name: string;
-  rank: number;
-  v4: readonly string[];
-  v6: readonly string[];
-  ports: readonly ServicePort[];
-  origin: NameOrigin;
-  /** Rank 0: the canonical name this short form stands for. */
-  aliasOf?: string;
+/**
+ * One name offered by one unit, shaped as the NameInfo it becomes when it is the name's only
+ * source: most names have one, and serving the contribution itself saves an object per name.
+ * A short form (alias) has `canonical !== name` and no addresses of its own.
+ */
+type Contribution = NameInfo;
+
+function isAlias(c: Contribution): boolean {
+  return c.canonical !== c.name;
 }
 
 /** A record (with its endpoints attached) or a hosts file: what contributions come from. */
 interface Unit {
-  /** Sorts units in input order (file, then position): merges and allocations follow it. */
-  order: string;
+  /**
+   * Input order (file index, file, position in the file), by which merges and allocations go:
+   * see `compareUnits`. Numbers, not a sort-key string: 100,000 such strings were 13 MiB.
+   */
+  fileIndex: number;
+  file: string;
+  position: number;
+  /** Precedence of this unit's own names (its short forms rank RANK_ALIAS). */
+  rank: number;
   record?: ServiceRecord;
   hosts?: { file: string; entries: readonly HostsEntry[] };
-  contributions: Contribution[];
-  /** VIP keys this unit holds. */
-  allocationKeys: string[];
-  /** VIP keys this unit qualifies for (it holds them unless an earlier record wants the same). */
-  wantedKeys: string[];
+  contributions: readonly Contribution[];
+  /**
+   * VIP keys this unit qualifies for (it holds them unless an earlier record wants the same).
+   * The keys it holds are those the allocator has it as owner of: a subset of these.
+   */
+  wantedKeys: readonly string[];
+  /**
+   * The VIP this unit holds for each wanted key (same index), undefined where it holds none:
+   * the allocator's view of what it owns, kept here so deriving a host's answer needs no lookup
+   * in the 240,000-key VIP map. Set by `allocate`, cleared by `releaseKey`.
+   */
+  vips: Array<VipAllocation | undefined>;
   /** Declared addresses claimed in the allocator (spec/status/clusterIP). */
   claims: readonly string[];
   /** The update that last saw this unit in the input (mark and sweep). */
   seen: number;
+  /** The update that last queued this unit to derive its names again. */
+  deriveMark: number;
   signature: string;
 }
 
-/** Shared by the many units that have none: at 100,000 records every empty array counts. */
+/** Shared by the many units and names that have none: at 300,000 names every empty array counts. */
 const NONE: readonly string[] = Object.freeze([]);
+const NO_PORTS: readonly ServicePort[] = Object.freeze([]);
+const NO_CONTRIBUTIONS: readonly Contribution[] = Object.freeze([]);
+/** The `vips` of units that want no VIP (never written: they have no wanted keys). */
+const NO_VIPS = Object.freeze([]) as unknown as Array<VipAllocation | undefined>;
 
+function rankOf(unit: Unit, c: Contribution): number {
+  return isAlias(c) ? RANK_ALIAS : unit.rank;
+}
+
+/** Lower-case, no trailing dot. Registry hosts already are: they are returned as they are, not copied. */
 function normalizeName(name: string): string {
-  const lower = name.toLowerCase();
+  const lower = /[A-Z]/.test(name) ? name.toLowerCase() : name;
   return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
+interface Families {
+  v4: readonly string[];
+  v6: readonly string[];
+}
+
+const NO_ADDRESSES: Families = { v4: NONE, v6: NONE };
+
+/**
+ * An array of exactly `list`'s elements. Arrays grown by `push` keep spare capacity (17 slots
+ * for one element), which the table would hold for its lifetime: tens of MiB at 300,000 names.
+ */
+function exactCopy(list: readonly string[]): readonly string[] {
+  return list.length === 0 ? NONE : list.slice();
+}
+
+function exactContributions(list: readonly Contribution[]): readonly Contribution[] {
+  return list.length === 0 ? NO_CONTRIBUTIONS : list.slice();
+}
+
+/** Scratch lists of `splitFamilies`, reused so that splitting allocates only its results. */
+const scratchV4: string[] = [];
+const scratchV6: string[] = [];
+
 /**
  * Addresses reach the table already validated and in canonical form (the registry, hosts and
- * allocator all canonicalize), so the family is a character test, not a parse.
+ * allocator all canonicalize), so the family is a character test, not a parse. Each family is
+ * deduplicated, in input order, in an array of exact size (NONE when empty).
  */
-function splitFamilies(addresses: readonly string[]): { v4: string[]; v6: string[] } {
-  const v4: string[] = [];
-  const v6: string[] = [];
+function splitFamilies(addresses: readonly string[]): Families {
+  if (addresses.length === 0) return NO_ADDRESSES;
+  if (addresses.length === 1) {
+    const a = addresses[0];
+    if (a === '') return NO_ADDRESSES;
+    return a.includes(':') ? { v4: NONE, v6: [a] } : { v4: [a], v6: NONE };
+  }
+  scratchV4.length = 0;
+  scratchV6.length = 0;
   for (const a of addresses) {
     if (a.includes(':')) {
-      if (!v6.includes(a)) v6.push(a);
-    } else if (a !== '' && !v4.includes(a)) v4.push(a);
+      if (!scratchV6.includes(a)) scratchV6.push(a);
+    } else if (a !== '' && !scratchV4.includes(a)) scratchV4.push(a);
   }
-  return { v4, v6 };
+  return { v4: exactCopy(scratchV4), v6: exactCopy(scratchV6) };
 }
 
-function serviceEntryAddresses(record: ServiceEntryRecord, host: string, vip: VipAllocation | undefined): { addresses: readonly string[]; via: NameOrigin['via'] } | undefined {
-  if (record.addresses.length > 0) return { addresses: record.addresses, via: 'spec.addresses' };
-  const status = record.statusAddresses[host];
-  if (status !== undefined && status.length > 0) return { addresses: status, via: 'status.addresses' };
-  if (vip !== undefined && !host.startsWith('*')) {
-    const addresses = [vip.v4, vip.v6].filter((a) => a !== '');
-    if (addresses.length > 0) return { addresses, via: 'allocated' };
-  }
-  if (record.resolution === 'NONE' && record.endpoints.length > 0) return { addresses: record.endpoints, via: 'endpoints' };
-  return undefined;
+/** A locally allocated pair as families (either may be missing when its range is full). */
+function vipFamilies(vip: VipAllocation): Families {
+  return { v4: vip.v4 === '' ? NONE : [vip.v4], v6: vip.v6 === '' ? NONE : [vip.v6] };
 }
 
-function contribution(name: string, rank: number, addresses: readonly string[], ports: readonly ServicePort[], origin: NameOrigin): Contribution | undefined {
-  const { v4, v6 } = splitFamilies(addresses);
-  if (v4.length === 0 && v6.length === 0) return undefined;
-  return { name, rank, v4, v6, ports, origin };
+function hasAddress(f: Families): boolean {
+  return f.v4.length > 0 || f.v6.length > 0;
+}
+
+function nameInfo(name: string, canonical: string, families: Families, ports: readonly ServicePort[], origins: readonly NameOrigin[]): Contribution {
+  // One literal shape for every entry keeps the table's objects monomorphic.
+  return { name, canonical, v4: families.v4, v6: families.v6, ports, origins };
 }
 
 /** Kubernetes short forms: `name.ns`, `name.ns.svc`, and `name` in the workload's namespace. */
-function aliases(fqdn: string, shortName: string, namespace: string, workloadNamespace: string, origin: NameOrigin): Contribution[] {
+function aliases(fqdn: string, shortName: string, namespace: string, workloadNamespace: string, origins: readonly NameOrigin[]): Contribution[] {
   const forms = [`${shortName}.${namespace}`, `${shortName}.${namespace}.svc`];
   if (namespace === workloadNamespace) forms.push(shortName);
-  return forms.map((name) => ({ name, rank: RANK_ALIAS, v4: [], v6: [], ports: [], origin, aliasOf: fqdn }));
+  return forms.map((name) => nameInfo(name, fqdn, NO_ADDRESSES, NO_PORTS, origins));
 }
 
 function kubeContributions(svc: KubeServiceRecord, clusterDomain: string, workloadNamespace: string): Contribution[] {
@@ -135,36 +186,57 @@ function kubeContributions(svc: KubeServiceRecord, clusterDomain: string, worklo
   const out: Contribution[] = [];
   const fqdn = `${svc.name}.${svc.namespace}.svc.${clusterDomain}`;
   if (svc.type === 'ClusterIP') {
-    const origin: NameOrigin = { kind: 'Service', source: svc.source, via: 'clusterIP' };
-    const c = contribution(fqdn, RANK_SERVICE, svc.addresses, svc.ports, origin);
-    if (c !== undefined) out.push(c, ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origin));
+    const origins: readonly NameOrigin[] = [{ kind: 'Service', source: svc.source, via: 'clusterIP' }];
+    const families = splitFamilies(svc.addresses);
+    if (hasAddress(families)) out.push(nameInfo(fqdn, fqdn, families, svc.ports, origins), ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origins));
     return out;
   }
-  const origin: NameOrigin = { kind: 'Service', source: svc.source, via: 'endpoints' };
+  const origins: readonly NameOrigin[] = [{ kind: 'Service', source: svc.source, via: 'endpoints' }];
   const ready = svc.endpoints.filter((e) => e.ready);
-  const c = contribution(fqdn, RANK_SERVICE, ready.map((e) => e.address), svc.ports, origin);
-  if (c !== undefined) out.push(c, ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origin));
+  const families = splitFamilies(ready.map((e) => e.address));
+  if (hasAddress(families)) out.push(nameInfo(fqdn, fqdn, families, svc.ports, origins), ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origins));
   // Per-pod names of a headless service (StatefulSet pods): hostname.service.ns.svc.<domain>.
   for (const ep of ready) {
     if (ep.hostname === undefined || ep.hostname === '') continue;
     const podFqdn = `${ep.hostname}.${svc.name}.${svc.namespace}.svc.${clusterDomain}`;
-    const pod = contribution(podFqdn, RANK_SERVICE, [ep.address], svc.ports, origin);
-    if (pod !== undefined) out.push(pod, ...aliases(podFqdn, `${ep.hostname}.${svc.name}`, svc.namespace, workloadNamespace, origin));
+    const pod = splitFamilies([ep.address]);
+    if (hasAddress(pod)) out.push(nameInfo(podFqdn, podFqdn, pod, svc.ports, origins), ...aliases(podFqdn, `${ep.hostname}.${svc.name}`, svc.namespace, workloadNamespace, origins));
   }
   return out;
 }
 
+/**
+ * The names of a ServiceEntry: each host with its addresses in Istio's order of preference
+ * (spec.addresses, status.addresses, a VIP this unit holds, NONE's endpoints); a host without
+ * any usable address is left out (the name forwards).
+ */
 function serviceEntryContributions(record: ServiceEntryRecord, vipOf: (host: string) => VipAllocation | undefined): Contribution[] {
   const out: Contribution[] = [];
-  // One origin object per record and way of addressing, shared by its hosts.
-  const originFor: Partial<Record<NameOrigin['via'], NameOrigin>> = {};
+  // One origins list per record and way of addressing, shared by its hosts; spec addresses and
+  // endpoints are the same for every host, so they are split once.
+  const originsFor: Partial<Record<NameOrigin['via'], readonly NameOrigin[]>> = {};
+  const originsOf = (via: NameOrigin['via']): readonly NameOrigin[] => (originsFor[via] ??= [{ kind: 'ServiceEntry', source: record.source, via }]);
+  let recordWide: Families | undefined;
   for (const rawHost of record.hosts) {
     const host = normalizeName(rawHost);
-    const found = serviceEntryAddresses(record, host, vipOf(host));
-    if (found === undefined) continue; // no usable address: the name forwards
-    const origin = (originFor[found.via] ??= { kind: 'ServiceEntry', source: record.source, via: found.via });
-    const c = contribution(host, RANK_SERVICE_ENTRY, found.addresses, record.ports, origin);
-    if (c !== undefined) out.push(c);
+    let via: NameOrigin['via'];
+    let families: Families | undefined;
+    let status: readonly string[] | undefined;
+    let vip: VipAllocation | undefined;
+    if (record.addresses.length > 0) {
+      via = 'spec.addresses';
+      families = recordWide ??= splitFamilies(record.addresses);
+    } else if ((status = statusAddressesOf(record, host)) !== undefined && status.length > 0) {
+      via = 'status.addresses';
+      families = splitFamilies(status);
+    } else if ((vip = host.startsWith('*') ? undefined : vipOf(host)) !== undefined && (vip.v4 !== '' || vip.v6 !== '')) {
+      via = 'allocated';
+      families = vipFamilies(vip);
+    } else if (record.resolution === 'NONE' && record.endpoints.length > 0) {
+      via = 'endpoints';
+      families = recordWide ??= splitFamilies(record.endpoints);
+    } else continue; // no usable address: the name forwards
+    if (hasAddress(families)) out.push(nameInfo(host, host, families, record.ports, originsOf(via)));
   }
   return out;
 }
@@ -173,10 +245,12 @@ function hostsContributions(file: string, entries: readonly HostsEntry[]): Contr
   const out: Contribution[] = [];
   for (const entry of entries) {
     const source: SourceRef = { file, document: String(entry.line), kind: 'hosts', namespace: '', name: entry.names[0] ?? '' };
-    const origin: NameOrigin = { kind: 'hosts', source, via: 'hosts' };
+    const origins: readonly NameOrigin[] = [{ kind: 'hosts', source, via: 'hosts' }];
+    const families = splitFamilies([entry.address]);
+    if (!hasAddress(families)) continue;
     for (const n of entry.names) {
-      const c = contribution(normalizeName(n), RANK_HOSTS, [entry.address], [], origin);
-      if (c !== undefined) out.push(c);
+      const name = normalizeName(n);
+      out.push(nameInfo(name, name, families, NO_PORTS, origins));
     }
   }
   return out;
@@ -185,12 +259,12 @@ function hostsContributions(file: string, entries: readonly HostsEntry[]): Contr
 /** Merge the contributions of one canonical name: the highest rank wins; equal ranks merge in input order. */
 function mergeCanonical(name: string, contributions: ReadonlyArray<readonly [Unit, Contribution]>): NameInfo | undefined {
   let top = 0;
-  for (const [, c] of contributions) if (c.rank > top) top = c.rank;
+  for (const [u, c] of contributions) top = Math.max(top, rankOf(u, c));
   if (top === RANK_ALIAS) return undefined;
-  const winners = contributions.filter(([, c]) => c.rank === top);
-  if (winners.length > 1) winners.sort((a, b) => (a[0].order < b[0].order ? -1 : a[0].order > b[0].order ? 1 : 0));
-  const first = winners[0][1];
-  if (winners.length === 1) return { name, canonical: name, v4: first.v4, v6: first.v6, ports: first.ports, origins: [first.origin] };
+  const winners = contributions.filter(([u, c]) => rankOf(u, c) === top);
+  // The usual case, one source: its contribution is the entry.
+  if (winners.length === 1) return winners[0][1];
+  winners.sort(byOrder);
   const v4: string[] = [];
   const v6: string[] = [];
   const ports: ServicePort[] = [];
@@ -199,19 +273,79 @@ function mergeCanonical(name: string, contributions: ReadonlyArray<readonly [Uni
     for (const a of c.v4) if (!v4.includes(a)) v4.push(a);
     for (const a of c.v6) if (!v6.includes(a)) v6.push(a);
     for (const p of c.ports) if (!ports.some((q) => q.name === p.name && q.transport === p.transport)) ports.push(p);
-    if (!origins.includes(c.origin)) origins.push(c.origin);
+    for (const o of c.origins) if (!origins.includes(o)) origins.push(o);
   }
-  return { name, canonical: name, v4, v6, ports, origins };
+  return { name, canonical: name, v4: exactCopy(v4), v6: exactCopy(v6), ports: ports.slice(), origins: origins.slice() };
+}
+
+/** Hosts files come after every registry file (their index is offset by this). */
+const HOSTS_FILE_INDEX = 2 ** 40;
+
+/** Input order: file index, then file name (a kept unit may carry an older index), then position. */
+function compareUnits(a: Unit, b: Unit): number {
+  if (a.fileIndex !== b.fileIndex) return a.fileIndex - b.fileIndex;
+  if (a.file !== b.file) return a.file < b.file ? -1 : 1;
+  return a.position - b.position;
 }
 
 function byOrder(a: readonly [Unit, Contribution], b: readonly [Unit, Contribution]): number {
-  return a[0].order < b[0].order ? -1 : a[0].order > b[0].order ? 1 : 0;
+  return compareUnits(a[0], b[0]);
 }
 
-/** The first-time allocation order of `key` held by `unit` (creation time, namespace, name, host). */
-function winnerOrder(unit: Unit, key: string): string {
-  const record = unit.record as ServiceEntryRecord;
-  return allocationOrder(record, key.slice(record.namespace.length + record.name.length + 2));
+/** A VIP key to hand out in this update, to the unit that wins it. */
+interface PendingAllocation {
+  key: string;
+  unit: Unit;
+  record: ServiceEntryRecord;
+  host: string;
+  /** A hint was taken for it in the first pass (else the key holds nothing yet). */
+  hinted: boolean;
+}
+
+/** The first-time allocation order (creation time, namespace, name, host). */
+function byAllocationOrder(a: PendingAllocation, b: PendingAllocation): number {
+  return compareAllocationOrder(a.record, a.host, b.record, b.host);
+}
+
+/** The host part of `unit`'s VIP key (`namespace/name/host`). */
+function hostOfKey(record: ServiceEntryRecord, key: string): string {
+  return key.slice(record.namespace.length + record.name.length + 2);
+}
+
+/**
+ * The VIP `unit` holds for `host`, if any. A unit can only hold keys it wants, so the key is
+ * found among its few wanted keys (no key string built per host).
+ */
+/** Record in `unit` that it holds `vip` for `key` (undefined: no longer). */
+function setHeldVip(unit: Unit, key: string, vip: VipAllocation | undefined): void {
+  const i = unit.wantedKeys.indexOf(key);
+  if (i !== -1) unit.vips[i] = vip;
+}
+
+function heldVip(unit: Unit, record: ServiceEntryRecord, host: string): VipAllocation | undefined {
+  const keyLength = record.namespace.length + record.name.length + 2 + host.length;
+  const i = unit.wantedKeys.findIndex((key) => key.length === keyLength && key.endsWith(host));
+  return i === -1 ? undefined : unit.vips[i];
+}
+
+/** A registry file's parsed records as last seen, and the units kept for them. */
+interface FileUnits {
+  records: readonly ServiceRecord[];
+  units: Unit[];
+  /** Services take endpoints from other files, so their units are checked one by one. */
+  hasServices: boolean;
+  /** The update that last saw the file. */
+  generation: number;
+}
+
+/**
+ * Whether a registry file is unchanged as a whole: the very same parsed array as in the last
+ * update (the input store hands back the same objects for an unchanged file), seen in that
+ * update, and without Services (whose endpoints may have changed in another file). Then all
+ * its units stay, and a reload that changed one file of a hundred looks at that one file only.
+ */
+function keptWhole(before: FileUnits | undefined, records: readonly ServiceRecord[], generation: number): before is FileUnits {
+  return before !== undefined && before.records === records && !before.hasServices && before.generation === generation - 1;
 }
 
 /** name → the units that offer it. */
@@ -226,14 +360,62 @@ class UnitIndex extends CompactMultiMap<Unit> {
     } else for (const c of cur.contributions) if (c.name === name) out.push([cur, c]);
     return out;
   }
+
+  /**
+   * The contribution offering `name` when it is the only one (one unit offers it, once): the
+   * case of almost every name, answered without building the list `contributionsOf` gives.
+   * `cur` is the name's stored entry (`raw(name)`), which the caller has at hand.
+   */
+  soleContribution(name: string, cur: Unit | Unit[] | undefined): Contribution | undefined {
+    if (cur === undefined || Array.isArray(cur)) return undefined;
+    let found: Contribution | undefined;
+    for (const c of cur.contributions) {
+      if (c.name !== name) continue;
+      if (found !== undefined) return undefined;
+      found = c;
+    }
+    return found;
+  }
 }
 
 /** address → the canonical names holding it. */
-class AddressIndex extends CompactMultiMap<string> {
+class AddressIndex {
+  private readonly byAddress = new CompactMultiMap<string>();
+  private built = false;
+
+  /**
+   * `table`: the canonical entries it indexes. The index is built from them on the first reverse
+   * lookup, and only from then on kept up to date by updates: a build of 300,000 names does not
+   * pay ~0.3 s (365,000 insertions) for an index many workloads never query; the first PTR
+   * query after a build pays it once.
+   */
+  constructor(private readonly table: ReadonlyMap<string, NameInfo>) {}
+
+  /** The canonical name `name` now holds `info`'s addresses. */
+  addName(name: string, info: NameInfo): void {
+    if (!this.built) return;
+    for (const a of info.v4) this.byAddress.add(a, name);
+    for (const a of info.v6) this.byAddress.add(a, name);
+  }
+
+  /** The canonical name `name` no longer holds `info`'s addresses. */
+  removeName(name: string, info: NameInfo): void {
+    if (!this.built) return;
+    for (const a of info.v4) this.byAddress.remove(a, name);
+    for (const a of info.v6) this.byAddress.remove(a, name);
+  }
+
   /** The PTR owner: the smallest name holding the address (order-independent, so stable). */
   owner(address: string): string | undefined {
-    const names = this.get(address);
+    this.build();
+    const names = this.byAddress.get(address);
     return names.length === 0 ? undefined : names.reduce((a, b) => (b < a ? b : a));
+  }
+
+  private build(): void {
+    if (this.built) return;
+    this.built = true;
+    for (const [name, info] of this.table) if (info.canonical === name) this.addName(name, info);
   }
 }
 
@@ -244,25 +426,28 @@ class AddressIndex extends CompactMultiMap<string> {
  */
 export class TableBuilder {
   private units = new Map<object, Unit>();
+  /** Registry files as last seen, so an unchanged one is kept without a lookup per record. */
+  private fileUnits = new Map<string, FileUnits>();
   private generation = 0;
   private index = new UnitIndex();
   private readonly exact = new Map<string, NameInfo>();
   private readonly wildcards = new Map<string, NameInfo>();
-  private addresses = new AddressIndex();
+  private addresses = new AddressIndex(this.exact);
   /** canonical name → alias names that currently point at it. */
   private aliasesOf = new Map<string, Set<string>>();
-  private allocator = new VipAllocator();
-  private allocationOwner = new Map<string, Unit>();
+  /** VIPs, each remembering the unit it was allocated to. */
+  private allocator = new VipAllocator<Unit>();
   /** VIP key → the units that qualify for it (normally one). */
   private wanters = new CompactMultiMap<Unit>();
   private globals = '';
-  private hints: Allocations;
+  /** VIPs to keep where still free (a Map: a 240,000-key object is slow to look up by computed keys). */
+  private hints: Map<string, VipAllocation>;
   private readonly endpointSetIds = new WeakMap<EndpointSet, number>();
   private nextEndpointSetId = 1;
 
   /** `hints`: the persisted allocations, honoured where still free (stable VIPs across restarts). */
   constructor(hints: Allocations = {}) {
-    this.hints = hints;
+    this.hints = new Map(Object.entries(hints));
   }
 
   /** Current VIP allocations, for the state file. */
@@ -272,15 +457,15 @@ export class TableBuilder {
 
   private reset(): void {
     // Keep VIPs across a reset (e.g. the workload namespace changed): they become hints.
-    this.hints = { ...this.hints, ...this.allocator.toRecord() };
+    for (const [key, vip] of Object.entries(this.allocator.toRecord())) this.hints.set(key, vip);
     this.units = new Map();
+    this.fileUnits = new Map();
     this.index = new UnitIndex();
     this.exact.clear();
     this.wildcards.clear();
-    this.addresses = new AddressIndex();
+    this.addresses = new AddressIndex(this.exact);
     this.aliasesOf = new Map();
-    this.allocator = new VipAllocator();
-    this.allocationOwner = new Map();
+    this.allocator = new VipAllocator<Unit>();
     this.wanters = new CompactMultiMap();
   }
 
@@ -317,18 +502,35 @@ export class TableBuilder {
       }
     }
 
+    // A first build (nothing derived yet) needs no change tracking: every name the index ends
+    // up with is new, in the order it was first offered (remerge walks the index), and every
+    // wanted key goes to its first wanter (queued as it is wanted). No dirty/affected Sets.
+    const fromEmpty = this.units.size === 0;
+
     // Which units are new, which are gone: identity of the parsed objects, plus endpoint sets.
     const generation = ++this.generation;
     const added: Unit[] = [];
     const removedUnits: Unit[] = [];
     inputs.files.forEach((f, fileIndex) => {
+      const before = this.fileUnits.get(f.file);
+      if (keptWhole(before, f.records, generation)) {
+        for (const unit of before.units) unit.seen = generation;
+        before.generation = generation;
+        return;
+      }
+      const units: Unit[] = [];
+      this.fileUnits.set(f.file, { records: f.records, units, hasServices: f.records.some((r) => r.kind === 'Service'), generation });
       f.records.forEach((record, i) => {
         const sets = record.kind === 'Service' ? endpointsByService.get(`${record.namespace}/${record.name}`) : undefined;
         const signature = this.endpointSignature(sets);
         const known = this.units.get(record);
-        if (known !== undefined && known.seen === generation) return; // the same object twice: once is enough
+        if (known !== undefined && known.seen === generation) {
+          units.push(known); // the same object twice (here or in another file): once is enough
+          return;
+        }
         if (known !== undefined && known.signature === signature) {
           known.seen = generation;
+          units.push(known);
           return;
         }
         if (known !== undefined) removedUnits.push(known); // its endpoints changed: derive it again
@@ -336,18 +538,21 @@ export class TableBuilder {
         if (record.kind === 'Service' && sets !== undefined) {
           attached = { ...record, endpoints: mergeEndpoints([...record.endpoints, ...sets.flatMap((s) => s.endpoints)]) };
         }
-        const unit: Unit = { order: `${String(fileIndex).padStart(6, '0')}\u0001${f.file}\u0001${String(i).padStart(7, '0')}`, record: attached, contributions: [], allocationKeys: [], wantedKeys: [], claims: NONE, seen: generation, signature };
+        const rank = record.kind === 'Service' ? RANK_SERVICE : RANK_SERVICE_ENTRY;
+        const unit: Unit = { fileIndex, file: f.file, position: i, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, vips: NO_VIPS, claims: NONE, seen: generation, deriveMark: 0, signature };
         this.units.set(record, unit);
+        units.push(unit);
         added.push(unit);
       });
     });
+    for (const [file, entry] of this.fileUnits) if (entry.generation !== generation) this.fileUnits.delete(file);
     inputs.hostsFiles.forEach((h, i) => {
       const known = this.units.get(h.entries);
       if (known !== undefined) {
         known.seen = generation;
         return;
       }
-      const unit: Unit = { order: `~hosts\u0001${String(i).padStart(4, '0')}\u0001${h.file}`, hosts: h, contributions: [], allocationKeys: [], wantedKeys: [], claims: NONE, seen: generation, signature: '' };
+      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, vips: NO_VIPS, claims: NONE, seen: generation, deriveMark: 0, signature: '' };
       this.units.set(h.entries, unit);
       added.push(unit);
     });
@@ -364,20 +569,26 @@ export class TableBuilder {
     let allocationsChanged = false;
     /** Keys whose owner must be decided again (a wanter came or went, or its VIP was claimed). */
     const affectedKeys = new Set<string>();
-    const toDerive = new Set<Unit>(added);
+    // Units whose names must be derived again, each once (marked with this generation).
+    const toDerive: Unit[] = [];
+    const derive = (unit: Unit): void => {
+      if (unit.deriveMark === generation) return;
+      unit.deriveMark = generation;
+      toDerive.push(unit);
+    };
+    for (const unit of added) derive(unit);
     const dropContributions = (unit: Unit): void => {
       for (const c of unit.contributions) {
         this.index.remove(c.name, unit);
         dirty.add(c.name);
       }
-      unit.contributions = [];
+      unit.contributions = NO_CONTRIBUTIONS;
     };
     const releaseKey = (key: string): void => {
-      const owner = this.allocationOwner.get(key);
+      const owner = this.allocator.ownerOf(key);
+      if (owner !== undefined) setHeldVip(owner, key, undefined);
       const vip = this.allocator.release(key);
       if (vip !== undefined) released.set(key, vip);
-      this.allocationOwner.delete(key);
-      if (owner !== undefined) owner.allocationKeys = owner.allocationKeys.filter((k) => k !== key);
       allocationsChanged = true;
     };
 
@@ -387,7 +598,7 @@ export class TableBuilder {
         this.wanters.remove(key, unit);
         affectedKeys.add(key);
       }
-      for (const key of [...unit.allocationKeys]) releaseKey(key);
+      for (const key of unit.wantedKeys) if (this.allocator.ownerOf(key) === unit) releaseKey(key);
       this.allocator.unclaim(unit.claims);
       unit.claims = NONE;
     }
@@ -398,84 +609,89 @@ export class TableBuilder {
       const declared = declaredAddresses(unit.record);
       unit.claims = declared.length === 0 ? NONE : declared;
       for (const displacedKey of this.allocator.claim(unit.claims)) {
-        const owner = this.allocationOwner.get(displacedKey);
+        const owner = this.allocator.ownerOf(displacedKey);
         if (owner === undefined) continue;
         releaseKey(displacedKey);
         affectedKeys.add(displacedKey);
-        toDerive.add(owner); // its answer loses the claimed address, whoever gets the key next
+        derive(owner); // its answer loses the claimed address, whoever gets the key next
       }
     }
 
     if (inputs.autoAllocate) {
+      const toAllocate: PendingAllocation[] = [];
       // Who wants which VIP: the new units' qualifying hosts.
       for (const unit of added) {
         const record = unit.record;
         if (record === undefined || record.kind !== 'ServiceEntry') continue;
-        for (const host of allocatableHosts(record)) {
-          const key = allocationKey(record.namespace, record.name, host);
-          unit.wantedKeys.push(key);
-          this.wanters.add(key, unit);
-          affectedKeys.add(key);
-        }
+        const hosts = allocatableHosts(record);
+        if (hosts.length === 0) continue;
+        unit.wantedKeys = hosts.map((host) => allocationKey(record.namespace, record.name, host));
+        unit.vips = hosts.map(() => undefined);
+        unit.wantedKeys.forEach((key, i) => {
+          const firstWanter = this.wanters.add(key, unit);
+          if (!fromEmpty) affectedKeys.add(key);
+          // From empty, units come in input order, so a key's first wanter is its winner.
+          else if (firstWanter) toAllocate.push({ key, unit, record, host: hosts[i], hinted: false });
+        });
       }
       // Each affected key goes to its first wanter in input order (the same record a fresh build
       // would pick); a unit that loses or gains a key is re-derived.
-      const toAllocate: Array<{ key: string; order: string; unit: Unit }> = [];
       for (const key of affectedKeys) {
         let winner: Unit | undefined;
         const wanters = this.wanters.raw(key);
         if (Array.isArray(wanters)) {
-          for (const u of wanters) if (winner === undefined || u.order < winner.order) winner = u;
+          for (const u of wanters) if (winner === undefined || compareUnits(u, winner) < 0) winner = u;
         } else winner = wanters;
-        const owner = this.allocationOwner.get(key);
+        const owner = fromEmpty ? undefined : this.allocator.ownerOf(key);
         if (owner === winner && (winner === undefined || this.allocator.get(key) !== undefined)) continue;
         if (owner !== undefined) {
           releaseKey(key);
-          toDerive.add(owner);
+          derive(owner);
         }
         if (winner !== undefined) {
-          toDerive.add(winner);
-          toAllocate.push({ key, order: winnerOrder(winner, key), unit: winner });
+          derive(winner);
+          const record = winner.record as ServiceEntryRecord;
+          toAllocate.push({ key, unit: winner, record, host: hostOfKey(record, key), hinted: false });
         }
       }
-      if (toAllocate.length > 1) toAllocate.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+      if (toAllocate.length > 1) toAllocate.sort(byAllocationOrder);
       // Hints (a released key's previous VIP, the persisted state) first, then the lowest free.
       for (const a of toAllocate) {
-        const hint = released.get(a.key) ?? this.hints[a.key];
-        if (hint !== undefined) this.allocator.takeHint(a.key, hint);
+        const hint = released.get(a.key) ?? this.hints.get(a.key);
+        if (hint === undefined) continue;
+        this.allocator.takeHint(a.key, hint);
+        a.hinted = true;
       }
       for (const a of toAllocate) {
         const before = released.get(a.key);
-        const vip = this.allocator.allocate(a.key);
+        // A key without a hint holds nothing yet: the allocator need not look it up.
+        const vip = a.hinted ? this.allocator.allocate(a.key, a.unit) : this.allocator.allocateNew(a.key, a.unit);
+        setHeldVip(a.unit, a.key, vip);
         if (before === undefined || before.v4 !== vip.v4 || before.v6 !== vip.v6) allocationsChanged = true;
-        this.allocationOwner.set(a.key, a.unit);
-        a.unit.allocationKeys.push(a.key);
       }
     }
 
     // Contributions of the new and re-derived units (a unit only sees the VIPs it owns).
-    const isNew = new Set<Unit>(added);
     for (const unit of toDerive) {
-      if (!isNew.has(unit)) dropContributions(unit);
+      if (unit.contributions.length > 0) dropContributions(unit); // a new unit has none yet
       const record = unit.record;
-      if (record === undefined) unit.contributions = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
-      else if (record.kind === 'Service') unit.contributions = kubeContributions(record, clusterDomain, inputs.namespace);
+      let derived: Contribution[];
+      if (record === undefined) derived = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
+      else if (record.kind === 'Service') derived = kubeContributions(record, clusterDomain, inputs.namespace);
       else {
-        unit.contributions = serviceEntryContributions(record, (host) => {
-          const key = allocationKey(record.namespace, record.name, host);
-          return this.allocationOwner.get(key) === unit ? this.allocator.get(key) : undefined;
-        });
+        derived = serviceEntryContributions(record, (host) => heldVip(unit, record, host));
       }
+      unit.contributions = exactContributions(derived);
       for (const c of unit.contributions) {
         this.index.add(c.name, unit);
-        dirty.add(c.name);
+        if (!fromEmpty) dirty.add(c.name);
       }
     }
     // After the first update the persisted state has done its job; later re-adds use `released`.
-    this.hints = {};
+    this.hints = new Map();
 
     const fresh: NameInfo[] = [];
-    const counts = this.remerge(dirty, fresh);
+    const counts = this.remerge(dirty, fresh, fromEmpty);
     return {
       table: new MapNameTable(this.exact, this.wildcards, this.addresses, inputs.searchDomains.map(normalizeName).filter((d) => d !== '')),
       ...counts,
@@ -486,7 +702,7 @@ export class TableBuilder {
   }
 
   /** Re-merge the dirty names (canonical names first, then the aliases that depend on them). */
-  private remerge(dirty: Set<string>, fresh: NameInfo[]): { added: number; removed: number; changed: number } {
+  private remerge(dirty: Iterable<string>, fresh: NameInfo[], fromEmpty: boolean): { added: number; removed: number; changed: number } {
     let added = 0;
     let removed = 0;
     let changed = 0;
@@ -497,54 +713,64 @@ export class TableBuilder {
       else if (before !== undefined && after !== undefined && !sameAnswer(before, after)) changed++;
     };
     const aliasNames = new Set<string>();
-    for (const name of dirty) {
-      if (name === '*') continue; // a bare `*` host would capture every query; Istio's proxy ignores it too
-      const contributions = this.index.contributionsOf(name);
-      const canonical = mergeCanonical(name, contributions);
-      // Alias contributions of this name (it may be a short form, now or before).
-      for (const [, c] of contributions) if (c.aliasOf !== undefined) aliasNames.add(name);
+    /** One dirty canonical name; `stored` is its index entry when the caller already has it. */
+    const remergeName = (name: string, stored: Unit | Unit[] | undefined): void => {
+      if (name === '*') return; // a bare `*` host would capture every query; Istio's proxy ignores it too
+      const sole = this.index.soleContribution(name, stored);
+      let canonical: NameInfo | undefined;
+      if (sole !== undefined) {
+        // One source: it is the entry, unless it is a short form.
+        canonical = isAlias(sole) ? undefined : sole;
+        if (isAlias(sole)) aliasNames.add(name);
+      } else {
+        const contributions = this.index.contributionsOf(name);
+        canonical = mergeCanonical(name, contributions);
+        // Alias contributions of this name (it may be a short form, now or before).
+        for (const [, c] of contributions) if (isAlias(c)) aliasNames.add(name);
+      }
       if (name.startsWith('*.')) {
         const apex = name.slice(2);
         const before = this.wildcards.get(apex);
         if (canonical === undefined) this.wildcards.delete(apex);
         else this.wildcards.set(apex, canonical);
         count(before, canonical);
-        continue;
+        return;
       }
-      const before = this.exact.get(name);
+      // From empty, no canonical name was in the table before (each dirty name comes once).
+      const before = fromEmpty ? undefined : this.exact.get(name);
       const beforeWasCanonical = before !== undefined && before.canonical === name;
       if (canonical === undefined && !beforeWasCanonical) {
         if (before !== undefined) aliasNames.add(name); // an alias whose sources changed
-        continue;
+        return;
       }
-      if (beforeWasCanonical) {
-        for (const a of before.v4) this.addresses.remove(a, name);
-        for (const a of before.v6) this.addresses.remove(a, name);
-      }
+      if (beforeWasCanonical) this.addresses.removeName(name, before);
       if (canonical === undefined) {
         this.exact.delete(name);
         aliasNames.add(name); // an alias may take over the spelling
       } else {
         this.exact.set(name, canonical);
-        for (const a of canonical.v4) this.addresses.add(a, name);
-        for (const a of canonical.v6) this.addresses.add(a, name);
+        this.addresses.addName(name, canonical);
       }
       count(before, canonical);
       // Short forms of this canonical name follow it.
-      for (const alias of this.aliasesOf.get(name) ?? []) aliasNames.add(alias);
-    }
+      const shortForms = fromEmpty ? undefined : this.aliasesOf.get(name); // none yet from empty
+      if (shortForms !== undefined) for (const alias of shortForms) aliasNames.add(alias);
+    };
+    // From empty, every indexed name is dirty: walk the index itself (no lookup per name).
+    if (fromEmpty) this.index.forEachStored((stored, name) => remergeName(name, stored));
+    else for (const name of dirty) remergeName(name, this.index.raw(name));
     for (const alias of aliasNames) {
       const before = this.exact.get(alias);
       if (before !== undefined && before.canonical === alias) continue; // a canonical name beats an alias
       // The first short form (in input order) whose canonical name is in the table wins.
       const candidates = this.index
         .contributionsOf(alias)
-        .filter(([, c]) => c.aliasOf !== undefined)
+        .filter(([, c]) => isAlias(c))
         .sort(byOrder);
       let after: NameInfo | undefined;
       for (const [, c] of candidates) {
-        const target = this.exact.get(c.aliasOf!);
-        if (target !== undefined && target.canonical === c.aliasOf) {
+        const target = this.exact.get(c.canonical);
+        if (target !== undefined && target.canonical === c.canonical) {
           // Unchanged short forms keep their object (and with it their precomputed answer bytes).
           after =
             before !== undefined && before.canonical === target.canonical && sameAnswer(before, target) && before.origins === target.origins

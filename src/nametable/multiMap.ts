@@ -6,12 +6,17 @@
 export class CompactMultiMap<V> {
   protected readonly map = new Map<string, V | V[]>();
 
-  add(key: string, value: V): void {
+  /** Adds `value` under `key`; true when `key` had no value before. */
+  add(key: string, value: V): boolean {
     const cur = this.map.get(key);
-    if (cur === undefined) this.map.set(key, value);
-    else if (Array.isArray(cur)) {
+    if (cur === undefined) {
+      this.map.set(key, value);
+      return true;
+    }
+    if (Array.isArray(cur)) {
       if (!cur.includes(value)) cur.push(value);
     } else if (cur !== value) this.map.set(key, [cur, value]);
+    return false;
   }
 
   remove(key: string, value: V): void {
@@ -27,6 +32,16 @@ export class CompactMultiMap<V> {
   /** The stored form (one value, several, or none), for hot loops that must not allocate. */
   raw(key: string): V | V[] | undefined {
     return this.map.get(key);
+  }
+
+  /** Every key, in the order it was first added (and not removed since). */
+  keys(): IterableIterator<string> {
+    return this.map.keys();
+  }
+
+  /** Every key with its stored form (see `raw`), in key order, without a lookup per key. */
+  forEachStored(visit: (stored: V | V[], key: string) => void): void {
+    this.map.forEach(visit);
   }
 
   /** The values of `key`. */

@@ -14,7 +14,9 @@ export type AllocationKey = string;
 export type Allocations = Record<AllocationKey, VipAllocation>;
 
 export function allocationKey(namespace: string, name: string, host: string): AllocationKey {
-  return `${namespace}/${name}/${host}`;
+  // join, not a template: a template builds a rope of concatenations that the key keeps (and
+  // map lookups flatten again); join writes one flat string. 240,000 keys at 100k entries.
+  return [namespace, name, host].join('/');
 }
 
 const V4_BASE = ipv4ToInt('240.240.0.0');
@@ -47,8 +49,22 @@ function recordQualifies(record: ServiceEntryRecord): boolean {
 /** The host-level half: no wildcard, and istiod has not allocated it already (status.addresses). */
 function hostQualifies(record: ServiceEntryRecord, host: string): boolean {
   if (host.startsWith('*')) return false;
-  const status = record.statusAddresses[host];
+  const status = statusAddressesOf(record, host);
   return status === undefined || status.length === 0;
+}
+
+/**
+ * `status.addresses` of one host. Most records have none, and indexing an empty object with a
+ * host string is not free (the engine looks the text up among its interned strings): at
+ * 300,000 hosts that was a tenth of a table build. So an empty map is checked first.
+ */
+export function statusAddressesOf(record: ServiceEntryRecord, host: string): readonly string[] | undefined {
+  return hasKeys(record.statusAddresses) ? record.statusAddresses[host] : undefined;
+}
+
+function hasKeys(object: object): boolean {
+  for (const key in object) if (Object.prototype.hasOwnProperty.call(object, key)) return true;
+  return false;
 }
 
 /**
@@ -58,6 +74,26 @@ function hostQualifies(record: ServiceEntryRecord, host: string): boolean {
  */
 function orderKey(record: ServiceEntryRecord, host: string): string {
   return `${record.creationTimestamp ?? '~'}\u0001${record.namespace}\u0001${record.name}\u0001${host}`;
+}
+
+/**
+ * Compares two hosts in first-time allocation order without building their sort keys: the
+ * same result as comparing `orderKey`s (fields are compared one by one, a field that is a
+ * prefix of the other sorting first, as "\u0001" does in the key), for fields free of "\u0000"
+ * and "\u0001" (Kubernetes names and timestamps are).
+ */
+export function compareAllocationOrder(a: ServiceEntryRecord, hostA: string, b: ServiceEntryRecord, hostB: string): number {
+  if (a === b) return compareText(hostA, hostB); // hosts of one record: only the host differs
+  return (
+    compareText(a.creationTimestamp ?? '~', b.creationTimestamp ?? '~') ||
+    compareText(a.namespace, b.namespace) ||
+    compareText(a.name, b.name) ||
+    compareText(hostA, hostB)
+  );
+}
+
+function compareText(a: string, b: string): number {
+  return a === b ? 0 : a < b ? -1 : 1;
 }
 
 export interface AllocationResult {
@@ -94,7 +130,10 @@ export function allocateVips(records: readonly ServiceRecord[], previous: Alloca
     if (hint !== undefined) allocator.takeHint(c.key, hint);
   }
   const allocations: Allocations = {};
-  for (const c of candidates) allocations[c.key] = allocator.allocate(c.key);
+  for (const c of candidates) {
+    const vip = allocator.allocate(c.key);
+    allocations[c.key] = { v4: vip.v4, v6: vip.v6 };
+  }
   return { allocations, exhausted: { ...allocator.exhausted } };
 }
 
@@ -124,7 +163,8 @@ function ipv4ToInt(ip: string): number {
 }
 
 function intToIpv4(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+  // One flat string (see allocationKey): VIP texts live as long as the table.
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
 /** Offset of `ip` inside 240.240.0.0/16, or undefined when outside it. */
@@ -165,9 +205,11 @@ export function ipv6FromOffset(off: number): string {
   const g5 = Math.floor(off / 2 ** 32);
   const g6 = Math.floor(off / 2 ** 16) % 2 ** 16;
   const g7 = off % 2 ** 16;
-  const parts = [g5, g6, g7];
-  while (parts.length > 1 && parts[0] === 0) parts.shift();
-  return `2001:2::${parts.map((p) => p.toString(16)).join(':')}`;
+  // `2001:2::` + the groups from the first non-zero one, written by one join so the text is one
+  // flat string (see allocationKey), with one array per call (240,000 calls in a 100k build).
+  if (g5 !== 0) return ['2001', '2', '', g5.toString(16), g6.toString(16), g7.toString(16)].join(':');
+  if (g6 !== 0) return ['2001', '2', '', g6.toString(16), g7.toString(16)].join(':');
+  return ['2001', '2', '', g7.toString(16)].join(':');
 }
 
 export function ipv4FromOffset(off: number): string {

@@ -1,13 +1,14 @@
 import type { VipAllocation } from './types';
 import type { AllocationKey, Allocations } from './allocator';
 import { ipv4Offset, ipv6Offset, ipv4FromOffset, ipv6FromOffset, V4_MAX_OFFSET, V6_MAX_OFFSET } from './allocator';
+import { OffsetTable } from './offsetTable';
 
 /** One family's address space: who claims or holds each offset, and the lowest maybe-free one. */
 class Space {
   /** Offsets claimed by spec/status/clusterIP addresses, with how many records claim them. */
-  readonly claimed = new Map<number, number>();
+  readonly claimed = new OffsetTable<number>();
   /** Offsets handed out, and to whom. */
-  readonly owner = new Map<number, AllocationKey>();
+  readonly owner = new OffsetTable<AllocationKey>();
   private low = 1;
 
   constructor(private readonly max: number) {}
@@ -52,12 +53,20 @@ class Space {
   }
 }
 
-interface Held {
+/**
+ * What a key holds: its texts and its owner. It is itself the VipAllocation handed out (one
+ * object per key, 240,000 at 100k entries, so it carries nothing else: the offsets are read
+ * back from the texts on the rare release). Never changed once made; a new one replaces it.
+ */
+interface Held<Owner> extends VipAllocation {
+  /** Who the VIP was allocated to (see `allocate`). */
+  readonly owner: Owner | undefined;
+}
+
+/** Offsets taken for a key by `takeHint`, waiting for `allocate` (within one update). */
+interface Hinted {
   o4: number | undefined;
   o6: number | undefined;
-  vip: VipAllocation;
-  /** False between `takeHint` and `allocate` within one update. */
-  complete: boolean;
 }
 
 /**
@@ -66,10 +75,11 @@ interface Held {
  * anywhere are never handed out, a host keeps its VIP until it goes away, a freed address is
  * the next one handed out, and hints (the persisted state) are honoured when still free.
  */
-export class VipAllocator {
+export class VipAllocator<Owner = undefined> {
   private readonly v4 = new Space(V4_MAX_OFFSET);
   private readonly v6 = new Space(V6_MAX_OFFSET);
-  private readonly held = new Map<AllocationKey, Held>();
+  private readonly held = new Map<AllocationKey, Held<Owner>>();
+  private readonly hinted = new Map<AllocationKey, Hinted>();
   exhausted = { v4: 0, v6: 0 };
 
   /** Declared addresses (spec/status/clusterIP) of a record now in use; returns displaced keys. */
@@ -100,7 +110,12 @@ export class VipAllocator {
   }
 
   get(key: AllocationKey): VipAllocation | undefined {
-    return this.held.get(key)?.vip;
+    return this.held.get(key);
+  }
+
+  /** Who `key`'s VIP was allocated to; undefined when it holds none. */
+  ownerOf(key: AllocationKey): Owner | undefined {
+    return this.held.get(key)?.owner;
   }
 
   /**
@@ -109,40 +124,58 @@ export class VipAllocator {
    * after every hint had its chance.
    */
   takeHint(key: AllocationKey, hint: VipAllocation): void {
-    if (this.held.has(key)) return;
+    if (this.held.has(key) || this.hinted.has(key)) return;
     const h4 = ipv4Offset(hint.v4);
     const h6 = ipv6Offset(hint.v6);
     const o4 = h4 !== undefined && this.v4.isFree(h4) ? h4 : undefined;
     const o6 = h6 !== undefined && this.v6.isFree(h6) ? h6 : undefined;
     if (o4 !== undefined) this.v4.take(o4, key);
     if (o6 !== undefined) this.v6.take(o6, key);
-    this.held.set(key, { o4, o6, vip: { v4: '', v6: '' }, complete: false });
+    this.hinted.set(key, { o4, o6 });
   }
 
-  /** Second pass: the lowest free addresses for whatever `key` does not hold yet. */
-  allocate(key: AllocationKey): VipAllocation {
-    let held = this.held.get(key);
-    if (held !== undefined && held.complete) return held.vip;
-    held ??= { o4: undefined, o6: undefined, vip: { v4: '', v6: '' }, complete: false };
-    const o4 = held.o4 ?? this.v4.takeLowest(key);
-    const o6 = held.o6 ?? this.v6.takeLowest(key);
+  /**
+   * Second pass: the lowest free addresses for whatever `key` does not hold yet. `owner` is
+   * remembered with the VIP (the table builder's record), so no second key → owner map is needed.
+   */
+  allocate(key: AllocationKey, owner?: Owner): VipAllocation {
+    const known = this.held.get(key);
+    if (known !== undefined) return known;
+    const hinted = this.hinted.get(key);
+    if (hinted !== undefined) this.hinted.delete(key);
+    return this.complete(key, hinted, owner);
+  }
+
+  /**
+   * `allocate` for a key the caller knows holds nothing, not even a hint taken in the first
+   * pass: the lowest free addresses, without looking the key up (a table build allocates
+   * 240,000 such keys).
+   */
+  allocateNew(key: AllocationKey, owner?: Owner): VipAllocation {
+    return this.complete(key, undefined, owner);
+  }
+
+  private complete(key: AllocationKey, hinted: Hinted | undefined, owner: Owner | undefined): VipAllocation {
+    const o4 = hinted?.o4 ?? this.v4.takeLowest(key);
+    const o6 = hinted?.o6 ?? this.v6.takeLowest(key);
     if (o4 === undefined) this.exhausted.v4++;
     if (o6 === undefined) this.exhausted.v6++;
-    const done: Held = { o4, o6, vip: { v4: o4 === undefined ? '' : ipv4FromOffset(o4), v6: o6 === undefined ? '' : ipv6FromOffset(o6) }, complete: true };
+    const done: Held<Owner> = { v4: o4 === undefined ? '' : ipv4FromOffset(o4), v6: o6 === undefined ? '' : ipv6FromOffset(o6), owner };
     this.held.set(key, done);
-    return done.vip;
+    return done;
   }
 
   /** Free `key`'s addresses; returns what it held (a hint for a re-add in the same update). */
   release(key: AllocationKey): VipAllocation | undefined {
-    const held = this.held.get(key);
-    if (held === undefined) return undefined;
-    if (held.o4 !== undefined) this.v4.release(held.o4, key);
-    else if (held.complete) this.exhausted.v4 = Math.max(0, this.exhausted.v4 - 1);
-    if (held.o6 !== undefined) this.v6.release(held.o6, key);
-    else if (held.complete) this.exhausted.v6 = Math.max(0, this.exhausted.v6 - 1);
+    const h = this.held.get(key);
+    if (h === undefined) return undefined;
+    // An empty text is a family left out because its range was full.
+    if (h.v4 !== '') this.v4.release(ipv4Offset(h.v4)!, key);
+    else this.exhausted.v4 = Math.max(0, this.exhausted.v4 - 1);
+    if (h.v6 !== '') this.v6.release(ipv6Offset(h.v6)!, key);
+    else this.exhausted.v6 = Math.max(0, this.exhausted.v6 - 1);
     this.held.delete(key);
-    return held.vip;
+    return h;
   }
 
   get size(): number {
@@ -152,7 +185,8 @@ export class VipAllocator {
   /** Every allocation, for the state file. */
   toRecord(): Allocations {
     const out: Allocations = {};
-    for (const [key, held] of this.held) if (held.complete) out[key] = held.vip;
+    // Plain pairs: the state file is their JSON.
+    for (const [key, h] of this.held) out[key] = { v4: h.v4, v6: h.v6 };
     return out;
   }
 }

@@ -67,6 +67,48 @@ test('incremental updates equal a fresh build with the same VIPs, after any chan
   );
 });
 
+// As the service runs it: an unchanged file comes back as the very same parsed array (the
+// builder then keeps it whole without looking at its records); a step may also change nothing.
+const sameArrayStepArb = fc.oneof(stepArb, fc.constant(undefined));
+
+test('incremental updates equal a fresh build when unchanged files are passed as the same arrays', () => {
+  fc.assert(
+    fc.property(fc.array(sameArrayStepArb, { minLength: 1, maxLength: 12 }), (steps) => {
+      const files: ServiceRecord[][] = [[], [], []];
+      const incremental = new TableBuilder();
+      for (const step of steps) {
+        if (step !== undefined) files[step.file] = step.records;
+        const result = incremental.update(inputsOf(files));
+        const fresh = new TableBuilder(incremental.allocations()).update(inputsOf(files.map((f) => [...f])));
+        assert.equal(dump(result.table), dump(fresh.table));
+      }
+    }),
+    { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
+  );
+});
+
+// The PTR index is built on the first reverse lookup and only then kept up to date: a builder
+// whose tables were never asked a PTR during its updates must answer as one asked all along.
+test('reverse names are right when the first PTR query comes after many updates', () => {
+  fc.assert(
+    fc.property(fc.array(stepArb, { minLength: 1, maxLength: 12 }), fc.integer({ min: 0, max: 11 }), (steps, askFrom) => {
+      const files: ServiceRecord[][] = [[], [], []];
+      const late = new TableBuilder();
+      const always = new TableBuilder();
+      steps.forEach((step, i) => {
+        files[step.file] = step.records;
+        const lateTable = late.update(inputsOf(files)).table;
+        const alwaysTable = always.update(inputsOf(files)).table;
+        // `always` is asked after every update; `late` only from step `askFrom` on.
+        const asked = dump(alwaysTable);
+        if (i >= askFrom) assert.equal(dump(lateTable), asked);
+      });
+      assert.equal(dump(late.update(inputsOf(files)).table), dump(always.update(inputsOf(files)).table));
+    }),
+    { numRuns: Number(process.env.FUZZ_RUNS ?? 300) },
+  );
+});
+
 test('unchanged files keep their entries (same objects) and VIPs; counts say what changed', () => {
   const a = [se('a', 'ns1', ['a.internal'], { resolution: 'DNS' })];
   const b = [se('b', 'ns1', ['b.internal'], { resolution: 'DNS' })];

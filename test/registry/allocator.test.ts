@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allocateVips, qualifiesForAllocation } from '../../src/registry/allocator';
+import { allocateVips, allocationKey, allocationOrder, compareAllocationOrder, ipv4FromOffset, ipv6FromOffset, qualifiesForAllocation } from '../../src/registry/allocator';
 import { loadVipState, saveVipState, vipStatePath } from '../../src/registry/allocatorState';
 import type { ServiceEntryRecord } from '../../src/registry/types';
 import { se } from '../nametable/records';
@@ -27,6 +27,38 @@ const qualifying: Array<[string, ServiceEntryRecord, string, boolean]> = [
 for (const [title, record, host, expected] of qualifying) {
   test(title, () => assert.is(qualifiesForAllocation(record, host), expected));
 }
+
+// compareAllocationOrder must order exactly as the joined sort key does (VIPs depend on it).
+const stamped = (ts: string | undefined, ns: string, name: string): ServiceEntryRecord => se(name, ns, ['h'], { creationTimestamp: ts });
+const sameRecord = stamped('t', 'ns', 'se');
+const orderPairs: Array<[string, [ServiceEntryRecord, string], [ServiceEntryRecord, string]]> = [
+  ['earlier creation time first', [stamped('2026-01-01T00:00:00Z', 'z', 'z'), 'z'], [stamped('2026-01-02T00:00:00Z', 'a', 'a'), 'a']],
+  ['no timestamp after any timestamp', [stamped(undefined, 'a', 'a'), 'a'], [stamped('2026-01-01T00:00:00Z', 'z', 'z'), 'z']],
+  ['same time: namespace decides', [stamped('t', 'ns-1', 'b'), 'h'], [stamped('t', 'ns-2', 'a'), 'h']],
+  ['a namespace that is a prefix of another sorts first', [stamped('t', 'ns', 'z'), 'h'], [stamped('t', 'ns-1', 'a'), 'h']],
+  ['a name that is a prefix of another sorts first', [stamped('t', 'ns', 'se-1'), 'z.example'], [stamped('t', 'ns', 'se-10'), 'a.example']],
+  ['same record: host decides', [stamped('t', 'ns', 'se'), 'a.example'], [stamped('t', 'ns', 'se'), 'b.example']],
+  ['a host that is a prefix of another sorts first', [stamped('t', 'ns', 'se'), 'a.example'], [stamped('t', 'ns', 'se'), 'a.example.com']],
+  ['identical hosts are equal', [stamped('t', 'ns', 'se'), 'a.example'], [stamped('t', 'ns', 'se'), 'a.example']],
+  ['hosts of the very same record object: host decides', [sameRecord, 'b.example'], [sameRecord, 'a.example']],
+];
+for (const [title, [ra, ha], [rb, hb]] of orderPairs) {
+  test(`allocation order without sort keys: ${title}`, () => {
+    const keyA = allocationOrder(ra, ha);
+    const keyB = allocationOrder(rb, hb);
+    const expected = keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
+    assert.is(Math.sign(compareAllocationOrder(ra, ha, rb, hb)), expected);
+    assert.is(Math.sign(compareAllocationOrder(rb, hb, ra, ha)), -expected);
+  });
+}
+
+test('VIP texts and keys are written as before (join instead of templates)', () => {
+  assert.is(allocationKey('ns-1', 'se-2', 'a.example.com'), 'ns-1/se-2/a.example.com');
+  const v4: Array<[number, string]> = [[1, '240.240.0.1'], [256, '240.240.1.0'], [0xfffe, '240.240.255.254']];
+  for (const [offset, text] of v4) assert.is(ipv4FromOffset(offset), text);
+  const v6: Array<[number, string]> = [[1, '2001:2::1'], [0xffff, '2001:2::ffff'], [0x10000, '2001:2::1:0'], [0x1_0000_0001, '2001:2::1:0:1']];
+  for (const [offset, text] of v6) assert.is(ipv6FromOffset(offset), text);
+});
 
 test('sequential from 240.240.0.1 / 2001:2::1 in creation-time order', () => {
   const records = [

@@ -207,4 +207,46 @@ test('a host named like an Object.prototype member has no status addresses', () 
   assert.is(parsed.value?.statusAddresses['constructor'], undefined);
 });
 
+// Records share storage for equal port lists and empty lists; the values stay what was declared.
+function entryWithPorts(name: string, ports: string): ServiceEntryRecord {
+  const doc = load(`apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ${name}, namespace: ext}
+spec:
+  hosts: [${name}.example.com]
+  resolution: DNS
+  ports: ${ports}
+`);
+  const parsed = parseServiceEntry(doc, REF);
+  assert.equal(parsed.problems, []);
+  return parsed.value!;
+}
+
+const http = '[{name: http, number: 80, protocol: HTTP}, {name: dns, number: 53, protocol: UDP}]';
+const sharing: Array<[string, string, string, boolean]> = [
+  ['equal port lists are one shared list', http, http, true],
+  ['another port number is another list', http, '[{name: http, number: 8080, protocol: HTTP}, {name: dns, number: 53, protocol: UDP}]', false],
+  ['another transport is another list', http, '[{name: http, number: 80, protocol: HTTP}, {name: dns, number: 53, protocol: TCP}]', false],
+  ['another name is another list', http, '[{name: web, number: 80, protocol: HTTP}, {name: dns, number: 53, protocol: UDP}]', false],
+  ['the same ports in another order is another list', http, '[{name: dns, number: 53, protocol: UDP}, {name: http, number: 80, protocol: HTTP}]', false],
+];
+for (const [title, portsA, portsB, shared] of sharing) {
+  test(`port lists: ${title}`, () => {
+    const a = entryWithPorts('a', portsA);
+    const b = entryWithPorts('b', portsB);
+    assert.is(a.ports === b.ports, shared);
+    assert.equal(b.ports, entryWithPorts('c', portsB).ports, 'the values are the declared ones');
+    assert.ok(Object.isFrozen(a.ports), 'a shared list cannot be changed through one record');
+  });
+}
+
+test('port lists: the declared values come through', () => {
+  assert.equal(entryWithPorts('a', http).ports, [
+    { name: 'http', port: 80, transport: 'tcp' },
+    { name: 'dns', port: 53, transport: 'udp' },
+  ]);
+  assert.equal(entryWithPorts('a', '[]').ports, []);
+  assert.equal(entryWithPorts('a', http).addresses, []);
+});
+
 test.run();
