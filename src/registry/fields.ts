@@ -1,4 +1,3 @@
-import { yamlTypes } from './yamlTypes';
 /**
  * Safe reads from parsed YAML/JSON: only own properties count, so keys such as `constructor`
  * or `__proto__` in a manifest never reach into Object.prototype.
@@ -42,24 +41,11 @@ export function exactList<T>(list: T[]): T[] {
   return list.length === 0 ? [] : list.slice();
 }
 
-/**
- * A creation timestamp as RFC 3339 text in UTC (`2026-01-01T00:00:00Z`, milliseconds only when
- * not zero), so that creation times compare as text. A value in YAML's timestamp forms
- * (`2026-01-01 10:00:00 +02:00` too; js-yaml's own recognizer) is normalized; any other
- * non-empty text is kept as it is; a Date (JSON registries never give one) is formatted.
- */
+/** YAML timestamps (unquoted) arrive as Date under js-yaml's default schema; keep the RFC 3339 text. */
 export function timestampText(value: unknown): string | undefined {
-  if (typeof value === 'string' && value !== '') {
-    if (!yamlTypes.timestamp.resolve(value)) return detachedText(value);
-    const date = yamlTypes.timestamp.construct(value) as Date;
-    return Number.isNaN(date.getTime()) ? detachedText(value) : utcText(date);
-  }
-  if (value instanceof Date && !Number.isNaN(value.getTime())) return utcText(value);
+  if (typeof value === 'string' && value !== '') return detachedText(value);
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString().replace('.000Z', 'Z');
   return undefined;
-}
-
-function utcText(date: Date): string {
-  return date.toISOString().replace('.000Z', 'Z');
 }
 
 /** A short rendering of a bad value for messages, never the whole object. */

@@ -1,7 +1,7 @@
 // detachedText and exactList only change how a value is stored, never the value.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { detachedText, exactList, timestampText } from '../../src/registry/fields';
+import { detachedText, exactList } from '../../src/registry/fields';
 
 const yaml = 'spec:\n  hosts:\n    - svc-1-h0.ext-1.example.com\n';
 const texts: Array<[string, string]> = [
@@ -29,21 +29,6 @@ for (const [title, list] of lists) {
     grown.push('later');
     assert.equal(exact, list, 'a copy: later pushes to the original do not show');
   });
-}
-
-const timestamps: Array<[string, unknown, string | undefined]> = [
-  ['kubectl form kept', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'],
-  ['YAML space-separated form with an offset, in UTC', '2026-01-01 10:00:00 +02:00', '2026-01-01T08:00:00Z'],
-  ['an offset in RFC 3339 form, in UTC', '2026-01-01T10:00:00+02:00', '2026-01-01T08:00:00Z'],
-  ['milliseconds kept when not zero', '2026-01-01T00:00:00.5Z', '2026-01-01T00:00:00.500Z'],
-  ['a date alone is midnight UTC', '2026-01-01', '2026-01-01T00:00:00Z'],
-  ['other text kept as it is', 'yesterday', 'yesterday'],
-  ['a Date (from another loader)', new Date('2026-01-01T00:00:00Z'), '2026-01-01T00:00:00Z'],
-  ['empty text is no timestamp', '', undefined],
-  ['a number is no timestamp', 20260101, undefined],
-];
-for (const [name, input, expected] of timestamps) {
-  test(`timestampText: ${name}`, () => assert.is(timestampText(input), expected));
 }
 
 test.run();
