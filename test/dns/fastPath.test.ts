@@ -6,8 +6,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as dnsPacket from 'dns-packet';
-import { startHarness, type Harness } from '../support/harness';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fakeUpstream';
 import { createFastPath, type FastPath } from '../../src/dns/fastPath';
 import { createPipeline } from '../../src/dns/pipeline';
 import { createGuardHandler } from '../../src/dns/guardHandler';
@@ -15,22 +13,17 @@ import { createMeshHandler } from '../../src/dns/meshHandler';
 import type { Handler } from '../../src/dns/types';
 import type { NameTable } from '../../src/nametable/types';
 import { sendRaw } from './client';
-import { parityInputs, parityUpstream, rows, type Row } from './parityRows';
+import { rows, startParityServers, type ParityServers, type Row } from './parityRows';
 
-let upstream: FakeUpstream;
-let native: Harness;
-let dgram: Harness;
+let servers: ParityServers;
+let native: ParityServers['native'];
+let dgram: ParityServers['dgram'];
 
 test.before(async () => {
-  upstream = await startFakeUpstream(parityUpstream);
-  native = await startHarness({ ...parityInputs(upstream.port), udpEngine: 'native' });
-  dgram = await startHarness({ ...parityInputs(upstream.port), udpEngine: 'node' });
+  servers = await startParityServers();
+  ({ native, dgram } = servers);
 });
-test.after(async () => {
-  await native.stop();
-  await dgram.stop();
-  await upstream.close();
-});
+test.after(() => servers.stop());
 
 interface Variant {
   id: number;

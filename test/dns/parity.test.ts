@@ -3,26 +3,19 @@
 // service, with a scripted upstream for the forwarded names.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { startHarness, type Harness } from '../support/harness';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fakeUpstream';
 import { ask, answerLines } from './client';
-import { parityInputs, parityUpstream, rows } from './parityRows';
+import { rows, startParityServers, type ParityServers } from './parityRows';
 
-let upstream: FakeUpstream;
-let h: Harness;
-let hDgram: Harness;
+let servers: ParityServers;
+let h: ParityServers['native'];
+let hDgram: ParityServers['dgram'];
+let upstream: ParityServers['upstream'];
 
 test.before(async () => {
-  upstream = await startFakeUpstream(parityUpstream);
-  // The native engine is asked for explicitly: a missing addon fails here instead of falling back.
-  h = await startHarness({ ...parityInputs(upstream.port), udpEngine: 'native' });
-  hDgram = await startHarness({ ...parityInputs(upstream.port), udpEngine: 'node' });
+  servers = await startParityServers();
+  ({ native: h, dgram: hDgram, upstream } = servers);
 });
-test.after(async () => {
-  await h.stop();
-  await hDgram.stop();
-  await upstream.close();
-});
+test.after(() => servers.stop());
 
 // UDP runs on both engines: the native batching socket (with its fast path) and Node's dgram.
 const runs = [

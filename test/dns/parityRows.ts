@@ -4,8 +4,8 @@
 // transport and UDP engine) and fastPath.test.ts (the fast path's bytes equal the general path's).
 import * as assert from 'uvu/assert';
 import type * as dnsPacket from 'dns-packet';
-import type { HarnessInputs } from '../support/harness';
-import type { Behaviour } from '../helpers/fakeUpstream';
+import { startHarness, type Harness, type HarnessInputs } from '../support/harness';
+import { startFakeUpstream, type Behaviour, type FakeUpstream } from '../helpers/fakeUpstream';
 import { answerLines, type Answer } from './client';
 
 export const registry = {
@@ -89,6 +89,31 @@ export function parityInputs(upstreamPort: number): HarnessInputs {
     settings: `upstreams: ["127.0.0.1:${upstreamPort}"]\ncache: {maxEntries: 0}\n`,
     clusterEnv: `POD_NAMESPACE='ns1'\n`,
     registry,
+  };
+}
+
+/** The parity table served twice: on the native UDP engine (fast path on) and on Node's dgram. */
+export interface ParityServers {
+  upstream: FakeUpstream;
+  native: Harness;
+  dgram: Harness;
+  stop(): Promise<void>;
+}
+
+export async function startParityServers(): Promise<ParityServers> {
+  const upstream = await startFakeUpstream(parityUpstream);
+  // The native engine is asked for explicitly: a missing addon fails here instead of falling back.
+  const native = await startHarness({ ...parityInputs(upstream.port), udpEngine: 'native' });
+  const dgram = await startHarness({ ...parityInputs(upstream.port), udpEngine: 'node' });
+  return {
+    upstream,
+    native,
+    dgram,
+    async stop() {
+      await native.stop();
+      await dgram.stop();
+      await upstream.close();
+    },
   };
 }
 
