@@ -1,6 +1,6 @@
-import { endianness } from 'node:os';
 import type { Reply } from '../types';
-import type { NativeSocketHandle, UdpBatchBinding } from './binding';
+import { batchBuffers, startNativeSocket, type UdpBatchBinding } from './binding';
+import { socketAddressText } from './sockaddr';
 
 /**
  * A UDP listener on the native batching socket: the addon drains up to BATCH datagrams per
@@ -35,36 +35,10 @@ export interface BatchListener {
   close(): void;
 }
 
-const AF_INET = 2;
-const AF_INET6 = 10;
-const littleEndian = endianness() === 'LE';
-
-/** The text form of a `struct sockaddr_in`/`sockaddr_in6` as the kernel filled it in. */
-export function socketAddressText(bytes: Buffer, offset: number, length: number): string {
-  const family = littleEndian ? bytes.readUInt16LE(offset) : bytes.readUInt16BE(offset);
-  if (family === AF_INET && length >= 8) {
-    return `${bytes[offset + 4]}.${bytes[offset + 5]}.${bytes[offset + 6]}.${bytes[offset + 7]}`;
-  }
-  if (family === AF_INET6 && length >= 24) {
-    const groups: string[] = [];
-    for (let i = 0; i < 8; i++) groups.push(bytes.readUInt16BE(offset + 8 + i * 2).toString(16));
-    // Not compressed (RFC 5952 form is for display); BlockList and isIP accept the long form.
-    return groups.join(':');
-  }
-  return '';
-}
-
 /** Binds and starts a batching listener; throws the bind error (with its errno `code`). */
 export function startBatchListener(binding: UdpBatchBinding, host: string, port: number, family: 4 | 6, options: BatchListenerOptions): BatchListener {
-  const { BATCH, SLOT, ADDR } = binding;
-  const socket: NativeSocketHandle = binding.open(host, port, family, options.bufferBytes);
-  // Not zero-filled: only what the kernel or a reply writes is ever read back, and untouched
-  // pages of the 2 MiB slots cost no memory.
-  const inData = Buffer.allocUnsafeSlow(BATCH * SLOT);
-  const inMeta = new Int32Array(BATCH * 2);
-  const addresses = Buffer.allocUnsafeSlow(BATCH * ADDR);
-  const outData = Buffer.allocUnsafeSlow(BATCH * SLOT);
-  const outLengths = new Int32Array(BATCH);
+  const { SLOT, ADDR } = binding;
+  const { inData, inMeta, addresses, outData, outLengths } = batchBuffers(binding);
   const { handle, fastAnswer, wantsRemoteAddress, onHandlerError } = options;
   let closed = false;
 
@@ -114,12 +88,7 @@ export function startBatchListener(binding: UdpBatchBinding, host: string, port:
     }
   };
 
-  try {
-    binding.start(socket, onBatch, inData, inMeta, addresses, outData, outLengths);
-  } catch (err) {
-    binding.close(socket);
-    throw err;
-  }
+  const socket = startNativeSocket(binding, host, port, family, options.bufferBytes, onBatch);
   const boundPort = binding.localPort(socket);
   return {
     port: boundPort,

@@ -62,3 +62,55 @@ export function loadUdpBatch(): { binding: UdpBatchBinding } | { error: string }
   }
   return loaded;
 }
+
+/** The slots a batch is read into and answered from (see native/udp_batch.c). */
+export interface BatchBuffers {
+  inData: Buffer;
+  inMeta: Int32Array;
+  addresses: Buffer;
+  outData: Buffer;
+  outLengths: Int32Array;
+}
+
+let shared: BatchBuffers | undefined;
+
+/**
+ * One set of batch slots for every native socket, listeners and upstream sockets alike: the
+ * addon hands a batch to JS and sends its replies before libuv polls the next socket, so no two
+ * batches are ever in the slots at once. Not zero-filled: only what the kernel or a reply writes
+ * is read back, and untouched pages of the 2 MiB slot areas cost no memory.
+ */
+export function batchBuffers(binding: UdpBatchBinding): BatchBuffers {
+  shared ??= {
+    inData: Buffer.allocUnsafeSlow(binding.BATCH * binding.SLOT),
+    inMeta: new Int32Array(binding.BATCH * 2),
+    addresses: Buffer.allocUnsafeSlow(binding.BATCH * binding.ADDR),
+    outData: Buffer.allocUnsafeSlow(binding.BATCH * binding.SLOT),
+    outLengths: new Int32Array(binding.BATCH),
+  };
+  return shared;
+}
+
+/**
+ * Binds a native socket and starts delivering batches to `onBatch`, which reads and answers
+ * through `batchBuffers(binding)`. Throws the bind error, with its errno `code`; nothing stays
+ * open when starting fails.
+ */
+export function startNativeSocket(
+  binding: UdpBatchBinding,
+  host: string,
+  port: number,
+  family: 4 | 6,
+  bufferBytes: number,
+  onBatch: (count: number) => void,
+): NativeSocketHandle {
+  const handle = binding.open(host, port, family, bufferBytes);
+  const buffers = batchBuffers(binding);
+  try {
+    binding.start(handle, onBatch, buffers.inData, buffers.inMeta, buffers.addresses, buffers.outData, buffers.outLengths);
+  } catch (err) {
+    binding.close(handle);
+    throw err;
+  }
+  return handle;
+}

@@ -4,7 +4,7 @@ import * as dgram from 'dgram';
 import * as dnsPacket from 'dns-packet';
 import { UdpSocketPool, buildUpstreamQuery } from '../../../src/dns/forward';
 import { FakeAction, startFakeUpstream } from '../../helpers/fakeUpstream';
-import { upstreamSockaddr } from '../../../src/dns/forward/clientSocket';
+import { encodeSockaddr } from '../../../src/dns/udp/sockaddr';
 import { makeQuery } from '../../helpers/query';
 
 const query = makeQuery({ name: 'pool.test', id: 0x0101 });
@@ -149,14 +149,14 @@ test('a reply with the right ID and question from the wrong port is ignored', as
 });
 
 test('native sockaddr of an upstream: family, port, address; none for a scoped IPv6 address', () => {
-  const v4 = upstreamSockaddr({ host: '192.0.2.7', port: 5353, family: 4 })!;
+  const v4 = encodeSockaddr('192.0.2.7', 5353, 4)!;
   assert.is(v4.length, 16);
   assert.is(v4.readUInt16BE(2), 5353);
   assert.equal([...v4.subarray(4, 8)], [192, 0, 2, 7]);
-  const v6 = upstreamSockaddr({ host: '2001:db8::53', port: 53, family: 6 })!;
+  const v6 = encodeSockaddr('2001:db8::53', 53, 6)!;
   assert.is(v6.length, 28);
   assert.is(v6.subarray(8, 24).toString('hex'), '20010db8000000000000000000000053');
-  assert.is(upstreamSockaddr({ host: 'fe80::1%eth0', port: 53, family: 6 }), null);
+  assert.is(encodeSockaddr('fe80::1%eth0', 53, 6), null);
 });
 
 test.run();

@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
 import { loadUdpBatch, type UdpBatchBinding } from '../../../src/dns/udp/binding';
-import { socketAddressText, startBatchListener, type BatchListener, type BatchListenerOptions } from '../../../src/dns/udp/batchListener';
+import { startBatchListener, type BatchListener, type BatchListenerOptions } from '../../../src/dns/udp/batchListener';
+import { socketAddressText } from '../../../src/dns/udp/sockaddr';
 import { chooseUdpEngine, ListenError, startDnsServer } from '../../../src/dns/server';
 
 function binding(): UdpBatchBinding {
