@@ -27,7 +27,7 @@ import { runDnsperf, DNSPERF, type PerfOptions, type PerfResult } from './dnsper
 import { localName, meshdnsConfig, unboundConf, writeFixtures, type Fixtures } from './fixtures';
 import { cpuSeconds, freePort, memory, startProcess, stopAll, stopProcess, waitUntilAnswering, type Proc } from './procs';
 import { summarizeFile } from './cpuprofile-top';
-import { serviceEntryYaml } from './table-build';
+import { serviceEntryHost, serviceEntryYaml } from './table-build';
 
 const ROOT = resolve(__dirname, '..', '..');
 const MESHDNS_BIN = join(ROOT, 'bin', 'meshdns.js');
@@ -238,8 +238,6 @@ async function runPhase(ctx: Context, kind: ServerKind, phase: Scenario['phase']
   }
 }
 
-const scaleHost = (i: number, h: number): string => `svc-${i}-h${h}.ext-${i % 97}.example.com`;
-
 /** The scale registry (100 files of 1,000 entries) and a query file of names spread over it. */
 function writeScaleFixtures(work: string): { registryDir: string; queries: string } {
   const registryDir = join(work, 'scale-registry');
@@ -251,7 +249,7 @@ function writeScaleFixtures(work: string): { registryDir: string; queries: strin
   }
   const stride = SCALE_ENTRIES / SCALE_QUERY_NAMES;
   const lines: string[] = [];
-  for (let j = 0; j < SCALE_QUERY_NAMES; j++) lines.push(`${scaleHost(j * stride, j % 3)} ${j % 10 === 9 ? 'AAAA' : 'A'}`);
+  for (let j = 0; j < SCALE_QUERY_NAMES; j++) lines.push(`${serviceEntryHost(j * stride, j % 3)} ${j % 10 === 9 ? 'AAAA' : 'A'}`);
   const queries = join(work, 'scale-queries.txt');
   writeFileSync(queries, `${lines.join('\n')}\n`);
   return { registryDir, queries };
@@ -267,7 +265,7 @@ interface ScaleResult {
 async function scalePhase(ctx: Context): Promise<ScaleResult> {
   const fixtures = writeScaleFixtures(ctx.work);
   const t0 = performance.now();
-  const server = await startMeshdns(ctx, 'meshdns-scale', 10000, [], { registryDir: fixtures.registryDir, probe: scaleHost(0, 0) });
+  const server = await startMeshdns(ctx, 'meshdns-scale', 10000, [], { registryDir: fixtures.registryDir, probe: serviceEntryHost(0, 0) });
   const startToServingMs = performance.now() - t0;
   process.stderr.write(`meshdns-scale: serving ${SCALE_ENTRIES} entries after ${startToServingMs.toFixed(0)} ms (pid ${server.proc.pid})\n`);
   try {

@@ -26,9 +26,14 @@ const HOSTS_PER_ENTRY = 3;
 const WITH_ADDRESSES_EVERY = 5;
 const NAMESPACES = 20;
 
+/** Host `h` of entry `i` (the scale row of bench/run.ts queries these names). */
+export function serviceEntryHost(i: number, h: number): string {
+  return `svc-${i}-h${h}.ext-${i % 97}.example.com`;
+}
+
 export function serviceEntryYaml(i: number): string {
   const ns = `ns-${i % NAMESPACES}`;
-  const hosts = Array.from({ length: HOSTS_PER_ENTRY }, (_, h) => `    - svc-${i}-h${h}.ext-${i % 97}.example.com`).join('\n');
+  const hosts = Array.from({ length: HOSTS_PER_ENTRY }, (_, h) => `    - ${serviceEntryHost(i, h)}`).join('\n');
   const addresses =
     i % WITH_ADDRESSES_EVERY === 0
       ? `  addresses:\n    - 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}\n`

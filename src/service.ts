@@ -296,7 +296,7 @@ export class MeshDnsService {
       wantsRemoteAddress: allowed !== undefined,
       fastAnswer: this.fastPath.answer,
     });
-    if (this.server.udpEngineNote.includes('unavailable')) this.log.warn(`UDP through Node's ${this.server.udpEngineNote}`);
+    if (this.server.udpEngineUnavailable !== undefined) this.log.warn(`UDP through Node's ${this.server.udpEngineNote}`);
     this.startSettings = snap.settings;
     this.loops.probe(this.upstreamList);
     // Capture only once the listeners answer and the first table is loaded (DESIGN §4, §5).

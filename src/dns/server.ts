@@ -41,6 +41,8 @@ export interface RunningServer {
   /** The UDP engine in use, and why the native one is not when it was asked for or possible. */
   readonly udpEngine: 'native' | 'node';
   readonly udpEngineNote: string;
+  /** Why the native engine could not be used when it was not ruled out by choice. */
+  readonly udpEngineUnavailable?: string;
   close(): Promise<void>;
 }
 
@@ -226,7 +228,7 @@ function bindTcp(address: ListenAddress, handle: PacketHandler, limits: ServerLi
  */
 export async function startDnsServer(addresses: readonly ListenAddress[], handle: PacketHandler, options: ServerOptions = {}): Promise<RunningServer> {
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const { engine, note } = chooseUdpEngine(options.udpEngine ?? udpEngineFromEnvironment());
+  const { engine, note, unavailable } = chooseUdpEngine(options.udpEngine ?? udpEngineFromEnvironment());
   // A scoped IPv6 address (fe80::1%eth0) needs the interface resolved: dgram does that, the addon does not.
   const bindUdp = (address: ListenAddress): Promise<UdpListener> =>
     engine === 'native' && !address.host.includes('%')
@@ -271,5 +273,5 @@ export async function startDnsServer(addresses: readonly ListenAddress[], handle
     await close();
     throw err;
   }
-  return { addresses: bound, udpEngine: engine, udpEngineNote: note, close };
+  return { addresses: bound, udpEngine: engine, udpEngineNote: note, udpEngineUnavailable: unavailable, close };
 }

@@ -7,13 +7,16 @@ import { loadUdpBatch } from './binding';
  */
 export type UdpEngineChoice = 'auto' | 'native' | 'node';
 
-/** Resolves the engine choice: native only when the addon loads; `native` asked for and missing is an error. */
-export function chooseUdpEngine(choice: UdpEngineChoice): { engine: 'native' | 'node'; note: string } {
+/**
+ * Resolves the engine choice: native only when the addon loads; `native` asked for and missing
+ * is an error. `unavailable` says why `auto` had to fall back to dgram (worth a warning).
+ */
+export function chooseUdpEngine(choice: UdpEngineChoice): { engine: 'native' | 'node'; note: string; unavailable?: string } {
   if (choice === 'node') return { engine: 'node', note: 'dgram (MESHDNS_UDP_ENGINE=node)' };
   const loaded = loadUdpBatch();
   if ('binding' in loaded) return { engine: 'native', note: 'native batching (recvmmsg/sendmmsg)' };
   if (choice === 'native') throw new Error(`the native UDP engine was asked for but cannot load: ${loaded.error}`);
-  return { engine: 'node', note: `dgram; native batching unavailable: ${loaded.error}` };
+  return { engine: 'node', note: `dgram; native batching unavailable: ${loaded.error}`, unavailable: loaded.error };
 }
 
 export function udpEngineFromEnvironment(): UdpEngineChoice {

@@ -170,15 +170,18 @@ export class MeshDnsMetrics {
 
   /** Hot path: one typed-array increment. */
   observeQuery(o: QueryOutcome): void {
-    const type = o.query === null ? OTHER_QTYPE : (qtypeIndex.get(o.query.type) ?? OTHER_QTYPE);
-    const outcome = outcomeIndex.get(classifyOutcome(o))!;
-    this.queryCounts[(type * OUTCOMES.length + outcome) * PROTOCOLS.length + (o.transport === 'tcp' ? 1 : 0)]++;
+    this.countQuery(o.query === null ? undefined : o.query.type, outcomeIndex.get(classifyOutcome(o))!, o.transport);
   }
 
   /** Hot path of the UDP fast path: a local or cached answer over UDP, counted as `observeQuery` would. */
   countFastUdpAnswer(qtype: number, source: 'local' | 'cached'): void {
-    const type = qtypeIndex.get(qtype) ?? OTHER_QTYPE;
-    this.queryCounts[(type * OUTCOMES.length + (source === 'local' ? LOCAL_OUTCOME : CACHED_OUTCOME)) * PROTOCOLS.length]++;
+    this.countQuery(qtype, source === 'local' ? LOCAL_OUTCOME : CACHED_OUTCOME, 'udp');
+  }
+
+  /** The counter cell of (qtype, outcome, protocol); a qtype without its own label (or none) counts as other. */
+  private countQuery(qtype: number | undefined, outcome: number, transport: 'udp' | 'tcp'): void {
+    const type = qtype === undefined ? OTHER_QTYPE : (qtypeIndex.get(qtype) ?? OTHER_QTYPE);
+    this.queryCounts[(type * OUTCOMES.length + outcome) * PROTOCOLS.length + (transport === 'tcp' ? 1 : 0)]++;
   }
 
   observeUpstream(upstream: Upstream, outcome: UpstreamOutcome, seconds: number): void {
