@@ -247,7 +247,8 @@ export class MeshDnsService {
     for (const p of state.problems) this.log.warn({ file: p.file, field: p.field }, formatProblem(p));
     const summary = await this.reload('start');
     // A large registry leaves its parse garbage behind: return it before serving (system/memory.ts).
-    if (collectGarbageIfLarge(START_GC_THRESHOLD_BYTES)) this.log.info({ rssMiB: Math.round(process.memoryUsage().rss / 1048576) }, 'collected the garbage of the first load');
+    const collected = await collectGarbageIfLarge(START_GC_THRESHOLD_BYTES);
+    if (collected !== false) this.log.info({ how: collected, rssMiB: Math.round(process.memoryUsage().rss / 1048576) }, 'collected the garbage of the first load');
     const snap = this.snapshot!;
     // An injected logger (tests, embedding) keeps its own level.
     if (this.options.logger === undefined) this.log.level = snap.settings.log.level;

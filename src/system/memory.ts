@@ -2,22 +2,52 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
- * A full, compacting garbage collection now, when the heap holds more than `thresholdBytes`;
- * returns whether one ran.
+ * A full, compacting garbage collection that also gives memory back, when the heap holds more
+ * than `thresholdBytes`; returns how it ran ('low-memory', 'gc') or false when it did not.
  *
  * Why: loading a large registry (100,000 ServiceEntries: 40 MB of YAML parsed into documents,
- * then records, then the table) leaves hundreds of MB of garbage, and V8 gives the pages back to
- * the OS only when its memory reducer notices the process is idle, ~30 s later: RSS was 470 MB
- * right after the load and ~300 MB once reduced (bench/RESULTS.md). A collection before the
- * listeners open costs a few hundred ms once at start and keeps the service at its real size
- * from the first query. Not used after reloads: a full GC of a large heap pauses queries.
+ * then records, then the table) leaves hundreds of MB of garbage, and grows V8's young
+ * generation to its maximum (32 MiB at 16 MiB semi-spaces). V8 gives that back only when its
+ * memory reducer notices the process is idle (~30 s later, and never under a steady load): RSS
+ * was 470 MB right after the load, 344 MB after a plain full GC, ~300 MB once reduced
+ * (bench/RESULTS.md). A collection before the listeners open costs a few hundred ms once at
+ * start and keeps the service at its real size from the first query. Not used after reloads: a
+ * full GC of a large heap pauses queries.
  */
-export function collectGarbageIfLarge(thresholdBytes: number): boolean {
+export async function collectGarbageIfLarge(thresholdBytes: number): Promise<'low-memory' | 'gc' | false> {
   if (process.memoryUsage().heapUsed < thresholdBytes) return false;
+  if (await lowMemoryCollection()) return 'low-memory';
   const gc = fullGarbageCollector();
   if (gc === undefined) return false;
   gc();
-  return true;
+  return 'gc';
+}
+
+/**
+ * V8's low-memory collection (`Isolate::LowMemoryNotification`), the only one that also shrinks
+ * the young generation and releases free old-space pages; `gc()`, whatever its options, does
+ * neither. Node reaches it through the inspector's `HeapProfiler.collectGarbage`, on an
+ * in-process session (no port is opened). False when Node was built without the inspector.
+ */
+async function lowMemoryCollection(): Promise<boolean> {
+  let inspector: typeof import('node:inspector');
+  try {
+    inspector = require('node:inspector') as typeof import('node:inspector');
+  } catch {
+    return false;
+  }
+  const session = new inspector.Session();
+  try {
+    session.connect();
+    return await new Promise<boolean>((resolve) => {
+      session.post('HeapProfiler.collectGarbage', (error) => resolve(error === null));
+    });
+  } catch {
+    return false;
+  } finally {
+    // Not from inside the session's callback: disconnecting there hangs the session.
+    setImmediate(() => session.disconnect());
+  }
 }
 
 let collector: (() => void) | null | undefined;
