@@ -10,7 +10,7 @@ import { ResolvConfManager } from './system/resolvconf/manager';
 import { shouldManageResolvConf } from './config/effective';
 import { createPipeline } from './dns/pipeline';
 import { createFastPath, type FastPath } from './dns/fastPath';
-import { collectGarbageIfLarge } from './system/memory';
+import { collectGarbageIfLarge, holdYoungGeneration } from './system/memory';
 import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
 import { createForwardHandler, type ForwardHandler } from './dns/forward';
@@ -249,6 +249,8 @@ export class MeshDnsService {
     // A large registry leaves its parse garbage behind: return it before serving (system/memory.ts).
     const collected = await collectGarbageIfLarge(START_GC_THRESHOLD_BYTES);
     if (collected !== false) this.log.info({ how: collected, rssMiB: Math.round(process.memoryUsage().rss / 1048576) }, 'collected the garbage of the first load');
+    // From here on the heap holds the table and little else that lives: no growing young generation.
+    holdYoungGeneration();
     const snap = this.snapshot!;
     // An injected logger (tests, embedding) keeps its own level.
     if (this.options.logger === undefined) this.log.level = snap.settings.log.level;

@@ -1,6 +1,6 @@
 import type { Parsed, Problem } from '../problem';
 import type { KubeServiceRecord, ServicePort, ServiceType } from './types';
-import { describeValue, isPlainObject, own } from './fields';
+import { describeValue, dropMissingTimestamp, isPlainObject, own } from './fields';
 import { canonicalIp } from './ip';
 import { problemAt, type DocumentRef } from './location';
 import { readMetadata } from './metadata';
@@ -37,9 +37,9 @@ export function parseService(doc: unknown, ref: DocumentRef): Parsed<KubeService
     addresses: type === 'ExternalName' || headless ? [] : readClusterIps(spec, ref, problems),
     ports: readPorts(own(spec, 'ports'), ref, problems),
     endpoints: [],
+    creationTimestamp: meta.creationTimestamp, // last: see dropMissingTimestamp
   };
-  if (meta.creationTimestamp !== undefined) record.creationTimestamp = meta.creationTimestamp;
-  return { value: record, problems };
+  return { value: dropMissingTimestamp(record), problems };
 }
 
 /** NodePort and LoadBalancer services have a cluster IP too: for DNS they are ClusterIP. */

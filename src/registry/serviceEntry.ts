@@ -1,6 +1,6 @@
 import type { Parsed, Problem } from '../problem';
 import type { Resolution, ServiceEntryRecord, ServicePort } from './types';
-import { describeValue, detachedText, exactList, isPlainObject, own, path } from './fields';
+import { describeValue, detachedText, dropMissingTimestamp, exactList, isPlainObject, own, path } from './fields';
 import { canonicalIp, parseAddressOrCidr } from './ip';
 import { problemAt, type DocumentRef } from './location';
 import { readMetadata } from './metadata';
@@ -55,9 +55,9 @@ export function parseServiceEntry(doc: unknown, ref: DocumentRef): Parsed<Servic
     ports,
     // Label values are strings, but a hand-written `false` (a YAML boolean) means the same.
     autoAllocate: !(typeof optOut === 'string' || typeof optOut === 'boolean') || String(optOut).toLowerCase() !== 'false',
+    creationTimestamp: meta.creationTimestamp, // last: see dropMissingTimestamp
   };
-  if (meta.creationTimestamp !== undefined) record.creationTimestamp = meta.creationTimestamp;
-  return { value: record, problems };
+  return { value: dropMissingTimestamp(record), problems };
 }
 
 function readHosts(value: unknown, ref: DocumentRef, problems: Problem[]): string[] {

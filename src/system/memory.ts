@@ -50,6 +50,19 @@ async function lowMemoryCollection(): Promise<boolean> {
   }
 }
 
+/**
+ * Keeps V8's young generation at its present size from now on (the flag is read each time V8
+ * considers growing it). Why: V8 doubles the young generation whenever enough objects survive
+ * scavenges, up to 32 MiB, and only gives it back when its memory reducer sees an idle process.
+ * A serving DNS proxy's per-query garbage dies young, but the first answers for each name (reply
+ * templates, answer bytes) survive, so the first pass over 10,000 names grew it from 4 to 16 MiB
+ * of RSS for good (bench/RESULTS.md). Called once the start-up load is done, so the parse of a
+ * large registry still gets a large young generation.
+ */
+export function holdYoungGeneration(): void {
+  setFlagsFromString('--semi-space-growth-factor=1');
+}
+
 let collector: (() => void) | null | undefined;
 
 /** V8's `gc()`, reached by turning `--expose-gc` on and reading it from a fresh context. */

@@ -1,27 +1,57 @@
-// The full GC after a large first load (src/system/memory.ts): it runs only above the threshold,
-// and when it runs the garbage is gone (heap in use drops), without `--expose-gc` on the command line.
+// Memory after a large first load (src/system/memory.ts): the start-up collection runs only above
+// its threshold, frees the garbage without `--expose-gc` on the command line, and gives back the
+// young generation that the load grew; after `holdYoungGeneration` the young generation stays
+// at its size however many objects survive.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { collectGarbageIfLarge } from '../../src/system/memory';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { collectGarbageIfLarge, holdYoungGeneration } from '../../src/system/memory';
 
-function makeGarbage(): void {
-  let keep: unknown[] = [];
-  for (let i = 0; i < 200_000; i++) keep.push({ i, text: `garbage-${i}`, list: [i, i + 1, i + 2] });
-  keep = [];
-  void keep;
+const MiB = 1048576;
+
+function youngGenerationBytes(): number {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? NaN;
+}
+
+/**
+ * Allocates `count` objects, keeping one in `keepEvery` alive and the last `window` alive for a
+ * while (survivors are what grows the young generation).
+ */
+function churn(count: number, keepEvery: number, window = 100_000): unknown[] {
+  const kept: unknown[] = [];
+  let recent: unknown[] = [];
+  for (let i = 0; i < count; i++) {
+    const o = { i, text: `garbage-${i}`, list: [i, i + 1, i + 2] };
+    recent.push(o);
+    if (i % keepEvery === 0) kept.push(o);
+    if (recent.length > window) recent = [];
+  }
+  return kept;
 }
 
 test('below the threshold nothing is collected', async () => {
   assert.is(await collectGarbageIfLarge(Number.MAX_SAFE_INTEGER), false);
 });
 
-test('above the threshold a full collection runs and frees the garbage', async () => {
+test('above the threshold a low-memory collection frees the garbage and shrinks the young generation', async () => {
   assert.is((globalThis as { gc?: unknown }).gc, undefined, 'runs without --expose-gc');
-  makeGarbage();
+  churn(2_000_000, 1);
+  const grown = youngGenerationBytes();
+  assert.ok(grown >= 8 * MiB, `the load grew the young generation (${grown / MiB} MiB)`);
   const before = process.memoryUsage().heapUsed;
   assert.is(await collectGarbageIfLarge(0), 'low-memory');
   const after = process.memoryUsage().heapUsed;
-  assert.ok(after < before - 10 * 1048576, `heap in use ${Math.round(before / 1048576)} → ${Math.round(after / 1048576)} MiB`);
+  assert.ok(after < before - 10 * MiB, `heap in use ${Math.round(before / MiB)} → ${Math.round(after / MiB)} MiB`);
+  assert.ok(youngGenerationBytes() <= grown / 4, `young generation ${grown / MiB} → ${youngGenerationBytes() / MiB} MiB`);
+});
+
+test('after holdYoungGeneration, survivors no longer grow the young generation', () => {
+  holdYoungGeneration();
+  churn(1_000_000, Infinity, 10); // scavenges without survivors: both semi-spaces committed again
+  const held = youngGenerationBytes();
+  const kept = churn(2_000_000, 1);
+  assert.ok(kept.length > 0);
+  assert.is(youngGenerationBytes(), held, `young generation ${held / MiB} → ${youngGenerationBytes() / MiB} MiB`);
 });
 
 test.run();

@@ -48,7 +48,30 @@ export interface PrecomputedAnswers {
   readonly nameWire: Buffer;
 }
 
+/**
+ * One per answered name, so kept small (every byte counts when a client walks 10,000 names of a
+ * 300,000-name table): the records of a family without addresses are shared constants, record
+ * bytes come from Node's pooled allocator (no ArrayBuffer of their own), and the wire form of the
+ * name is made only when a CNAME or SRV target needs it.
+ */
+class Answers implements PrecomputedAnswers {
+  private wire: Buffer | undefined;
+
+  constructor(
+    readonly ttl: number,
+    readonly a: AddressRecords,
+    readonly aaaa: AddressRecords,
+    private readonly name: string,
+  ) {}
+
+  get nameWire(): Buffer {
+    return (this.wire ??= encodeName(this.name));
+  }
+}
+
 const precomputed = new WeakMap<NameInfo, PrecomputedAnswers>();
+const NO_A: AddressRecords = { count: 0, bytes: EMPTY, recordLength: POINTER_RR_HEADER + 4 };
+const NO_AAAA: AddressRecords = { count: 0, bytes: EMPTY, recordLength: POINTER_RR_HEADER + 16 };
 
 /**
  * Builds (once, on a name's first answer) and memoizes the record bytes of `info`; later answers
@@ -59,12 +82,12 @@ const precomputed = new WeakMap<NameInfo, PrecomputedAnswers>();
 export function precomputeAnswers(info: NameInfo, ttl: number): PrecomputedAnswers {
   const known = precomputed.get(info);
   if (known !== undefined && known.ttl === ttl) return known;
-  const answers: PrecomputedAnswers = {
+  const answers = new Answers(
     ttl,
-    a: addressRecords(info.v4, RRType.A, ttl, ipv4Bytes),
-    aaaa: addressRecords(info.v6, RRType.AAAA, ttl, ipv6Bytes),
-    nameWire: encodeName(info.name),
-  };
+    info.v4.length === 0 ? NO_A : addressRecords(info.v4, RRType.A, ttl, ipv4Bytes),
+    info.v6.length === 0 ? NO_AAAA : addressRecords(info.v6, RRType.AAAA, ttl, ipv6Bytes),
+    info.name,
+  );
   precomputed.set(info, answers);
   return answers;
 }
@@ -77,7 +100,8 @@ function addressRecords(
 ): AddressRecords {
   const rdLength = type === RRType.A ? 4 : 16;
   const recordLength = POINTER_RR_HEADER + rdLength;
-  const bytes = Buffer.alloc(recordLength * addresses.length);
+  // Every byte is written below: the record header, then the address.
+  const bytes = Buffer.allocUnsafe(recordLength * addresses.length);
   addresses.forEach((text, i) => {
     const rdata = toBytes(text);
     if (rdata === null) throw new RangeError(`"${text}" is not an ${type === RRType.A ? 'IPv4' : 'IPv6'} address`);
