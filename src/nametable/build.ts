@@ -588,8 +588,9 @@ export class TableBuilder {
       const owner = this.allocator.ownerOf(key);
       if (owner !== undefined) setHeldVip(owner, key, undefined);
       const vip = this.allocator.release(key);
+      // Not a change yet: a released key usually gets its VIP back in this same update (a
+      // re-parsed file's records are new objects); see the check after allocating.
       if (vip !== undefined) released.set(key, vip);
-      allocationsChanged = true;
     };
 
     for (const unit of removed) {
@@ -662,14 +663,27 @@ export class TableBuilder {
         this.allocator.takeHint(a.key, hint);
         a.hinted = true;
       }
+      let keptHints = 0;
       for (const a of toAllocate) {
-        const before = released.get(a.key);
+        // What the key held before: released in this update, or persisted in the state file.
+        const released_ = released.get(a.key);
+        const before = released_ ?? this.hints.get(a.key);
         // A key without a hint holds nothing yet: the allocator need not look it up.
         const vip = a.hinted ? this.allocator.allocate(a.key, a.unit) : this.allocator.allocateNew(a.key, a.unit);
         setHeldVip(a.unit, a.key, vip);
         if (before === undefined || before.v4 !== vip.v4 || before.v6 !== vip.v6) allocationsChanged = true;
+        else if (released_ === undefined) keptHints++;
       }
-    }
+      // The state file is only rewritten when what it would say changed: a persisted key nobody
+      // took again, or a released key left without its VIP (a rewrite of 240,000 allocations
+      // costs hundreds of ms, so a reload that gave every key its VIP back must not cause one).
+      if (keptHints !== this.hints.size) allocationsChanged = true;
+      for (const [key, vip] of released) {
+        if (allocationsChanged) break;
+        const now = this.allocator.get(key);
+        if (now === undefined || now.v4 !== vip.v4 || now.v6 !== vip.v6) allocationsChanged = true;
+      }
+    } else if (released.size > 0) allocationsChanged = true;
 
     // Contributions of the new and re-derived units (a unit only sees the VIPs it owns).
     for (const unit of toDerive) {
