@@ -10,6 +10,7 @@ import { ResolvConfManager } from './system/resolvconf/manager';
 import { shouldManageResolvConf } from './config/effective';
 import { createPipeline } from './dns/pipeline';
 import { createFastPath, type FastPath } from './dns/fastPath';
+import { trimNativeHeap } from './dns/udp/binding';
 import { collectGarbageIfLarge, holdYoungGeneration } from './system/memory';
 import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
@@ -248,7 +249,9 @@ export class MeshDnsService {
     const summary = await this.reload('start');
     // A large registry leaves its parse garbage behind: return it before serving (system/memory.ts).
     const collected = await collectGarbageIfLarge(START_GC_THRESHOLD_BYTES);
-    if (collected !== false) this.log.info({ how: collected, rssMiB: Math.round(process.memoryUsage().rss / 1048576) }, 'collected the garbage of the first load');
+    // The C heap keeps what the load freed (file buffers) in its arenas: give it back too.
+    const trimmed = collected !== false && trimNativeHeap();
+    if (collected !== false) this.log.info({ how: collected, trimmed, rssMiB: Math.round(process.memoryUsage().rss / 1048576) }, 'collected the garbage of the first load');
     // From here on the heap holds the table and little else that lives: no growing young generation.
     holdYoungGeneration();
     const snap = this.snapshot!;

@@ -32,6 +32,8 @@ export interface UdpBatchBinding {
   /** [batches, datagrams received, sends failed]. */
   stats(handle: NativeSocketHandle): [number, number, number];
   close(handle: NativeSocketHandle): void;
+  /** malloc_trim(0): the C heap's free pages back to the OS; true when any were released. */
+  trimMalloc(): boolean;
 }
 
 /**
@@ -61,6 +63,15 @@ export function loadUdpBatch(): { binding: UdpBatchBinding } | { error: string }
     }
   }
   return loaded;
+}
+
+/**
+ * Gives the C heap's free pages back to the OS (after a large load; see native/udp_batch.c).
+ * False when nothing was released or the addon is not there.
+ */
+export function trimNativeHeap(): boolean {
+  const addon = loadUdpBatch();
+  return 'binding' in addon && typeof addon.binding.trimMalloc === 'function' ? addon.binding.trimMalloc() : false;
 }
 
 /** The slots a batch is read into and answered from (see native/udp_batch.c). */
