@@ -11,7 +11,7 @@ import { shouldManageResolvConf } from './config/effective';
 import { createPipeline } from './dns/pipeline';
 import { createFastPath, type FastPath } from './dns/fastPath';
 import { trimNativeHeap } from './dns/udp/binding';
-import { collectGarbageIfLarge, holdYoungGeneration } from './system/memory';
+import { collectGarbageIfLarge, holdYoungGeneration, releaseYoungGeneration } from './system/memory';
 import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
 import { createForwardHandler, type ForwardHandler } from './dns/forward';
@@ -91,6 +91,8 @@ export class MeshDnsService {
   private reloading: Promise<ReloadSummary> | undefined;
   private reloadAgain: string | undefined;
   private reloadForce = false;
+  /** The young generation is held at its size between reloads (system/memory.ts). */
+  private youngGenerationHeld = false;
   private watcher: InputWatcher | undefined;
   /** Problems already logged, so a broken file is reported once per change, not per reload. */
   private reportedProblems = new Set<string>();
@@ -252,8 +254,10 @@ export class MeshDnsService {
     // The C heap keeps what the load freed (file buffers) in its arenas: give it back too.
     const trimmed = collected !== false && trimNativeHeap();
     if (collected !== false) this.log.info({ how: collected, trimmed, rssMiB: Math.round(process.memoryUsage().rss / 1048576) }, 'collected the garbage of the first load');
-    // From here on the heap holds the table and little else that lives: no growing young generation.
+    // From here on the heap holds the table and little else that lives: no growing young
+    // generation, except while a reload runs.
     holdYoungGeneration();
+    this.youngGenerationHeld = true;
     const snap = this.snapshot!;
     // An injected logger (tests, embedding) keeps its own level.
     if (this.options.logger === undefined) this.log.level = snap.settings.log.level;
@@ -364,6 +368,8 @@ export class MeshDnsService {
       return this.reloading;
     }
     const run = async (): Promise<ReloadSummary> => {
+      // A reload's garbage dies young: let the young generation grow for it (system/memory.ts).
+      if (this.youngGenerationHeld) releaseYoungGeneration();
       let summary = await this.reloadOnce(reason);
       while (this.reloadAgain !== undefined) {
         const again = this.reloadAgain;
@@ -374,6 +380,7 @@ export class MeshDnsService {
     };
     this.reloading = run().finally(() => {
       this.reloading = undefined;
+      if (this.youngGenerationHeld) holdYoungGeneration();
     });
     return this.reloading;
   }
