@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { collectGarbageIfLarge, holdYoungGeneration } from '../../src/system/memory';
+import { collectGarbageIfLarge, holdYoungGeneration, releaseYoungGeneration } from '../../src/system/memory';
 
 const MiB = 1048576;
 
@@ -52,6 +52,15 @@ test('after holdYoungGeneration, survivors no longer grow the young generation',
   const kept = churn(2_000_000, 1);
   assert.ok(kept.length > 0);
   assert.is(youngGenerationBytes(), held, `young generation ${held / MiB} → ${youngGenerationBytes() / MiB} MiB`);
+});
+
+test('after releaseYoungGeneration (a reload), survivors grow it again', () => {
+  const held = youngGenerationBytes();
+  releaseYoungGeneration();
+  const kept = churn(2_000_000, 1);
+  assert.ok(kept.length > 0);
+  assert.ok(youngGenerationBytes() > held, `young generation ${held / MiB} → ${youngGenerationBytes() / MiB} MiB`);
+  holdYoungGeneration();
 });
 
 test.run();
