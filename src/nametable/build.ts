@@ -1,6 +1,6 @@
 import type { HostsEntry } from '../config/types';
 import { allocatableHosts, allocationKey, compareAllocationOrder, declaredAddresses, statusAddressesOf, type Allocations } from '../registry/allocator';
-import { VipAllocator } from '../registry/vipAllocator';
+import { SlotAllocator, type VipSlot } from '../registry/vipAllocator';
 import { mergeEndpoints } from '../registry/attach';
 import type { EndpointSet, KubeServiceRecord, ServiceEntryRecord, ServicePort, ServiceRecord, SourceRef, VipAllocation } from '../registry/types';
 import type { Lookup, NameInfo, NameOrigin, NameTable, SrvLookup } from './types';
@@ -79,16 +79,10 @@ interface Unit {
   hosts?: { file: string; entries: readonly HostsEntry[] };
   contributions: readonly Contribution[];
   /**
-   * VIP keys this unit qualifies for (it holds them unless an earlier record wants the same).
-   * The keys it holds are those the allocator has it as owner of: a subset of these.
+   * VIP keys this unit qualifies for (it holds them unless an earlier record wants the same):
+   * it holds those whose `owner` it is.
    */
-  wantedKeys: readonly string[];
-  /**
-   * The VIP this unit holds for each wanted key (same index), undefined where it holds none:
-   * the allocator's view of what it owns, kept here so deriving a host's answer needs no lookup
-   * in the 240,000-key VIP map. Set by `allocate`, cleared by `releaseKey`.
-   */
-  vips: Array<VipAllocation | undefined>;
+  wantedKeys: readonly VipKey[];
   /** Declared addresses claimed in the allocator (spec/status/clusterIP). */
   claims: readonly string[];
   /** The update that last saw this unit in the input (mark and sweep). */
@@ -98,12 +92,68 @@ interface Unit {
   signature: string;
 }
 
+/**
+ * One VIP key (`namespace/name/host`, DESIGN §2) that some unit wants, and the allocator's slot
+ * for it: the VIP it holds is written onto it. There is no key string: the host is the record's
+ * own string, and namespace/name are those of the wanting units' record (every wanter of a key
+ * is the same record, given twice). `builder.vipKeys` finds keys by host; `allocations()` builds
+ * the `namespace/name/host` strings only for the state file. At 240,000 keys the strings, the
+ * key → wanters and key → VIP maps and a VIP object per key this replaces were ~35 MiB.
+ */
+interface VipKey extends VipSlot {
+  readonly host: string;
+  /** The units that qualify for it, in no order (normally one); never empty while indexed. */
+  wanters: Unit | Unit[];
+  /** The unit it was allocated to (a wanter); undefined while it holds no VIP. */
+  owner: Unit | undefined;
+}
+
+function hasWanter(key: VipKey, unit: Unit): boolean {
+  const w = key.wanters;
+  return Array.isArray(w) ? w.includes(unit) : w === unit;
+}
+
+function addWanter(key: VipKey, unit: Unit): void {
+  const w = key.wanters;
+  if (Array.isArray(w)) {
+    if (!w.includes(unit)) w.push(unit);
+  } else if (w !== unit) key.wanters = [w, unit];
+}
+
+/** Removes `unit` from the wanters; false when none is left (the key is then dropped). */
+function removeWanter(key: VipKey, unit: Unit): boolean {
+  const w = key.wanters;
+  if (!Array.isArray(w)) return w !== unit;
+  const rest = w.filter((u) => u !== unit);
+  if (rest.length === 0) return false;
+  key.wanters = rest.length === 1 ? rest[0] : rest;
+  return true;
+}
+
+function firstWanter(key: VipKey): Unit {
+  const w = key.wanters;
+  return Array.isArray(w) ? w[0] : w;
+}
+
+/** Is `key` the key of `record`'s `host` (`host` being the key's own)? */
+function isKeyOf(key: VipKey, record: ServiceEntryRecord): boolean {
+  const r = firstWanter(key).record!;
+  return r === record || (r.namespace === record.namespace && r.name === record.name);
+}
+
+/** The `namespace/name/host` string of `key`, as the state file and hints have it. */
+function keyText(key: VipKey): string {
+  const r = firstWanter(key).record!;
+  return allocationKey(r.namespace, r.name, key.host);
+}
+
 /** Shared by the many units and names that have none: at 300,000 names every empty array counts. */
 const NONE: readonly string[] = Object.freeze([]);
 const NO_PORTS: readonly ServicePort[] = Object.freeze([]);
 const NO_CONTRIBUTIONS: readonly Contribution[] = Object.freeze([]);
-/** The `vips` of units that want no VIP (never written: they have no wanted keys). */
-const NO_VIPS = Object.freeze([]) as unknown as Array<VipAllocation | undefined>;
+const NO_KEYS: readonly VipKey[] = Object.freeze([]);
+/** The wanters of a key no unit wants any more (dropped from the index). */
+const NO_WANTERS = Object.freeze([]) as unknown as Unit[];
 
 function rankOf(unit: Unit, c: Contribution): number {
   return isAlias(c) ? RANK_ALIAS : unit.rank;
@@ -294,7 +344,7 @@ function byOrder(a: readonly [Unit, Contribution], b: readonly [Unit, Contributi
 
 /** A VIP key to hand out in this update, to the unit that wins it. */
 interface PendingAllocation {
-  key: string;
+  key: VipKey;
   unit: Unit;
   record: ServiceEntryRecord;
   host: string;
@@ -307,25 +357,10 @@ function byAllocationOrder(a: PendingAllocation, b: PendingAllocation): number {
   return compareAllocationOrder(a.record, a.host, b.record, b.host);
 }
 
-/** The host part of `unit`'s VIP key (`namespace/name/host`). */
-function hostOfKey(record: ServiceEntryRecord, key: string): string {
-  return key.slice(record.namespace.length + record.name.length + 2);
-}
-
-/**
- * The VIP `unit` holds for `host`, if any. A unit can only hold keys it wants, so the key is
- * found among its few wanted keys (no key string built per host).
- */
-/** Record in `unit` that it holds `vip` for `key` (undefined: no longer). */
-function setHeldVip(unit: Unit, key: string, vip: VipAllocation | undefined): void {
-  const i = unit.wantedKeys.indexOf(key);
-  if (i !== -1) unit.vips[i] = vip;
-}
-
-function heldVip(unit: Unit, record: ServiceEntryRecord, host: string): VipAllocation | undefined {
-  const keyLength = record.namespace.length + record.name.length + 2 + host.length;
-  const i = unit.wantedKeys.findIndex((key) => key.length === keyLength && key.endsWith(host));
-  return i === -1 ? undefined : unit.vips[i];
+/** The VIP `unit` holds for `host`, if any: among its few wanted keys, the one it owns. */
+function heldVip(unit: Unit, host: string): VipAllocation | undefined {
+  for (const key of unit.wantedKeys) if (key.host === host) return key.owner === unit ? (key as VipAllocation) : undefined;
+  return undefined;
 }
 
 /** A registry file's parsed records as last seen, and the units kept for them. */
@@ -435,10 +470,10 @@ export class TableBuilder {
   private addresses = new AddressIndex(this.exact);
   /** canonical name → alias names that currently point at it. */
   private aliasesOf = new Map<string, Set<string>>();
-  /** VIPs, each remembering the unit it was allocated to. */
-  private allocator = new VipAllocator<Unit>();
-  /** VIP key → the units that qualify for it (normally one). */
-  private wanters = new CompactMultiMap<Unit>();
+  /** VIPs, written onto their keys. */
+  private allocator = new SlotAllocator<VipKey>();
+  /** host → the VIP keys of that host (normally one; more when several records name the host). */
+  private vipKeys = new CompactMultiMap<VipKey>();
   private globals = '';
   /** VIPs to keep where still free (a Map: a 240,000-key object is slow to look up by computed keys). */
   private hints: Map<string, VipAllocation>;
@@ -452,12 +487,27 @@ export class TableBuilder {
 
   /** Current VIP allocations, for the state file. */
   allocations(): Allocations {
-    return this.allocator.toRecord();
+    const out: Allocations = {};
+    // Plain pairs: the state file is their JSON.
+    this.vipKeys.forEachStored((stored) => {
+      if (Array.isArray(stored)) {
+        for (const key of stored) if (key.v4 !== undefined) out[keyText(key)] = { v4: key.v4, v6: key.v6 };
+      } else if (stored.v4 !== undefined) out[keyText(stored)] = { v4: stored.v4, v6: stored.v6 };
+    });
+    return out;
+  }
+
+  /** The key of `record`'s `host`, if some unit wants it. */
+  private findKey(record: ServiceEntryRecord, host: string): VipKey | undefined {
+    const stored = this.vipKeys.raw(host);
+    if (stored === undefined) return undefined;
+    if (!Array.isArray(stored)) return isKeyOf(stored, record) ? stored : undefined;
+    return stored.find((key) => isKeyOf(key, record));
   }
 
   private reset(): void {
     // Keep VIPs across a reset (e.g. the workload namespace changed): they become hints.
-    for (const [key, vip] of Object.entries(this.allocator.toRecord())) this.hints.set(key, vip);
+    for (const [key, vip] of Object.entries(this.allocations())) this.hints.set(key, vip);
     this.units = new Map();
     this.fileUnits = new Map();
     this.index = new UnitIndex();
@@ -465,8 +515,8 @@ export class TableBuilder {
     this.wildcards.clear();
     this.addresses = new AddressIndex(this.exact);
     this.aliasesOf = new Map();
-    this.allocator = new VipAllocator<Unit>();
-    this.wanters = new CompactMultiMap();
+    this.allocator = new SlotAllocator<VipKey>();
+    this.vipKeys = new CompactMultiMap();
   }
 
   private endpointSignature(sets: readonly EndpointSet[] | undefined): string {
@@ -539,7 +589,7 @@ export class TableBuilder {
           attached = { ...record, endpoints: mergeEndpoints([...record.endpoints, ...sets.flatMap((s) => s.endpoints)]) };
         }
         const rank = record.kind === 'Service' ? RANK_SERVICE : RANK_SERVICE_ENTRY;
-        const unit: Unit = { fileIndex, file: f.file, position: i, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, vips: NO_VIPS, claims: NONE, seen: generation, deriveMark: 0, signature };
+        const unit: Unit = { fileIndex, file: f.file, position: i, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NO_KEYS, claims: NONE, seen: generation, deriveMark: 0, signature };
         this.units.set(record, unit);
         units.push(unit);
         added.push(unit);
@@ -552,7 +602,7 @@ export class TableBuilder {
         known.seen = generation;
         return;
       }
-      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, vips: NO_VIPS, claims: NONE, seen: generation, deriveMark: 0, signature: '' };
+      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NO_KEYS, claims: NONE, seen: generation, deriveMark: 0, signature: '' };
       this.units.set(h.entries, unit);
       added.push(unit);
     });
@@ -565,10 +615,11 @@ export class TableBuilder {
     }
 
     const dirty = new Set<string>();
+    /** VIPs released in this update, by `namespace/name/host` (a re-added key gets its VIP back). */
     const released = new Map<string, VipAllocation>();
     let allocationsChanged = false;
     /** Keys whose owner must be decided again (a wanter came or went, or its VIP was claimed). */
-    const affectedKeys = new Set<string>();
+    const affectedKeys = new Set<VipKey>();
     // Units whose names must be derived again, each once (marked with this generation).
     const toDerive: Unit[] = [];
     const derive = (unit: Unit): void => {
@@ -584,21 +635,25 @@ export class TableBuilder {
       }
       unit.contributions = NO_CONTRIBUTIONS;
     };
-    const releaseKey = (key: string): void => {
-      const owner = this.allocator.ownerOf(key);
-      if (owner !== undefined) setHeldVip(owner, key, undefined);
+    const releaseKey = (key: VipKey): void => {
+      const owner = key.owner;
+      key.owner = undefined;
       const vip = this.allocator.release(key);
-      if (vip !== undefined) released.set(key, vip);
+      // A key holds a VIP only while it has an owner, whose record names the key.
+      if (vip !== undefined) released.set(allocationKey(owner!.record!.namespace, owner!.record!.name, key.host), vip);
       allocationsChanged = true;
     };
 
     for (const unit of removed) {
       dropContributions(unit);
       for (const key of unit.wantedKeys) {
-        this.wanters.remove(key, unit);
+        if (hasWanter(key, unit) && !removeWanter(key, unit)) {
+          key.wanters = NO_WANTERS; // no longer indexed: `findKey` will not return it
+          this.vipKeys.remove(key.host, key);
+        }
         affectedKeys.add(key);
       }
-      for (const key of unit.wantedKeys) if (this.allocator.ownerOf(key) === unit) releaseKey(key);
+      for (const key of unit.wantedKeys) if (key.owner === unit) releaseKey(key);
       this.allocator.unclaim(unit.claims);
       unit.claims = NONE;
     }
@@ -609,7 +664,7 @@ export class TableBuilder {
       const declared = declaredAddresses(unit.record);
       unit.claims = declared.length === 0 ? NONE : declared;
       for (const displacedKey of this.allocator.claim(unit.claims)) {
-        const owner = this.allocator.ownerOf(displacedKey);
+        const owner = displacedKey.owner;
         if (owner === undefined) continue;
         releaseKey(displacedKey);
         affectedKeys.add(displacedKey);
@@ -625,25 +680,32 @@ export class TableBuilder {
         if (record === undefined || record.kind !== 'ServiceEntry') continue;
         const hosts = allocatableHosts(record);
         if (hosts.length === 0) continue;
-        unit.wantedKeys = hosts.map((host) => allocationKey(record.namespace, record.name, host));
-        unit.vips = hosts.map(() => undefined);
-        unit.wantedKeys.forEach((key, i) => {
-          const firstWanter = this.wanters.add(key, unit);
+        const keys: VipKey[] = new Array(hosts.length);
+        for (let i = 0; i < hosts.length; i++) {
+          const host = hosts[i];
+          let key = this.findKey(record, host);
+          const firstWanter = key === undefined;
+          if (key === undefined) {
+            key = { v4: undefined, v6: '', host, wanters: unit, owner: undefined };
+            this.vipKeys.add(host, key);
+          } else addWanter(key, unit);
+          keys[i] = key;
           if (!fromEmpty) affectedKeys.add(key);
           // From empty, units come in input order, so a key's first wanter is its winner.
-          else if (firstWanter) toAllocate.push({ key, unit, record, host: hosts[i], hinted: false });
-        });
+          else if (firstWanter) toAllocate.push({ key, unit, record, host, hinted: false });
+        }
+        unit.wantedKeys = keys;
       }
       // Each affected key goes to its first wanter in input order (the same record a fresh build
       // would pick); a unit that loses or gains a key is re-derived.
       for (const key of affectedKeys) {
         let winner: Unit | undefined;
-        const wanters = this.wanters.raw(key);
+        const wanters = key.wanters;
         if (Array.isArray(wanters)) {
           for (const u of wanters) if (winner === undefined || compareUnits(u, winner) < 0) winner = u;
         } else winner = wanters;
-        const owner = fromEmpty ? undefined : this.allocator.ownerOf(key);
-        if (owner === winner && (winner === undefined || this.allocator.get(key) !== undefined)) continue;
+        const owner = fromEmpty ? undefined : key.owner;
+        if (owner === winner) continue; // an owner holds a VIP (cleared on release)
         if (owner !== undefined) {
           releaseKey(key);
           derive(owner);
@@ -651,24 +713,31 @@ export class TableBuilder {
         if (winner !== undefined) {
           derive(winner);
           const record = winner.record as ServiceEntryRecord;
-          toAllocate.push({ key, unit: winner, record, host: hostOfKey(record, key), hinted: false });
+          toAllocate.push({ key, unit: winner, record, host: key.host, hinted: false });
         }
       }
       if (toAllocate.length > 1) toAllocate.sort(byAllocationOrder);
       // Hints (a released key's previous VIP, the persisted state) first, then the lowest free.
-      for (const a of toAllocate) {
-        const hint = released.get(a.key) ?? this.hints.get(a.key);
-        if (hint === undefined) continue;
-        this.allocator.takeHint(a.key, hint);
-        a.hinted = true;
+      // Key strings only when there is something to look up (no string per key in a plain build).
+      const lookUp = released.size > 0 || this.hints.size > 0;
+      const texts = lookUp ? toAllocate.map((a) => allocationKey(a.record.namespace, a.record.name, a.host)) : undefined;
+      if (texts !== undefined) {
+        toAllocate.forEach((a, i) => {
+          const hint = released.get(texts[i]) ?? this.hints.get(texts[i]);
+          if (hint === undefined) return;
+          this.allocator.takeHint(a.key, hint);
+          a.hinted = true;
+        });
       }
-      for (const a of toAllocate) {
-        const before = released.get(a.key);
+      toAllocate.forEach((a, i) => {
+        const before = texts === undefined ? undefined : released.get(texts[i]);
+        const key = a.key;
         // A key without a hint holds nothing yet: the allocator need not look it up.
-        const vip = a.hinted ? this.allocator.allocate(a.key, a.unit) : this.allocator.allocateNew(a.key, a.unit);
-        setHeldVip(a.unit, a.key, vip);
-        if (before === undefined || before.v4 !== vip.v4 || before.v6 !== vip.v6) allocationsChanged = true;
-      }
+        if (a.hinted) this.allocator.allocate(key);
+        else this.allocator.allocateNew(key);
+        key.owner = a.unit;
+        if (before === undefined || before.v4 !== key.v4 || before.v6 !== key.v6) allocationsChanged = true;
+      });
     }
 
     // Contributions of the new and re-derived units (a unit only sees the VIPs it owns).
@@ -679,7 +748,7 @@ export class TableBuilder {
       if (record === undefined) derived = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
       else if (record.kind === 'Service') derived = kubeContributions(record, clusterDomain, inputs.namespace);
       else {
-        derived = serviceEntryContributions(record, (host) => heldVip(unit, record, host));
+        derived = serviceEntryContributions(record, (host) => heldVip(unit, host));
       }
       unit.contributions = exactContributions(derived);
       for (const c of unit.contributions) {
