@@ -383,33 +383,120 @@ function keptWhole(before: FileUnits | undefined, records: readonly ServiceRecor
   return before !== undefined && before.records === records && !before.hasServices && before.generation === generation - 1;
 }
 
-/** name → the units that offer it. */
-class UnitIndex extends CompactMultiMap<Unit> {
+/**
+ * The contribution offering `name` when it is the only one (one unit offers it, once): the
+ * case of almost every name, answered without building the list `contributionsOf` gives.
+ * `cur` is the name's units (`raw(name)`), which the caller has at hand.
+ */
+function soleContribution(name: string, cur: Unit | Unit[] | undefined): Contribution | undefined {
+  if (cur === undefined || Array.isArray(cur)) return undefined;
+  let found: Contribution | undefined;
+  for (const c of cur.contributions) {
+    if (c.name !== name) continue;
+    if (found !== undefined) return undefined;
+    found = c;
+  }
+  return found;
+}
+
+/**
+ * name → the units that offer it. Almost every name is offered by one unit, once, as a name of
+ * its own, and its table entry (`exact`) is then that very contribution: the unit of such a
+ * *solo* name is found from the entry (`unitOf`), so only the other names are kept here (at
+ * 300,000 names a second Map of every name was 14 MiB). `others` holds a name that is not solo
+ * (several units, short forms, wildcards, no entry), and any name whose units changed in the
+ * current update until `settle` (null: no unit left). Lookups read `exact` only, as before.
+ */
+class UnitIndex {
+  private readonly others = new Map<string, Unit | Unit[] | null>();
+  /** A first build's names in the order first offered, until `settle`d (see `beginFirstBuild`). */
+  private fresh: CompactMultiMap<Unit> | undefined;
+
+  constructor(
+    private readonly exact: ReadonlyMap<string, NameInfo>,
+    private readonly unitOf: (c: Contribution) => Unit,
+  ) {}
+
+  /**
+   * A first build (the table is empty): names are gathered in a plain multimap, walked by
+   * `forEachFresh`, and each `settle`d; `endFirstBuild` drops the multimap.
+   */
+  beginFirstBuild(): void {
+    this.fresh = new CompactMultiMap();
+  }
+
+  forEachFresh(visit: (units: Unit | Unit[], name: string) => void): void {
+    this.fresh?.forEachStored(visit);
+  }
+
+  endFirstBuild(): void {
+    this.fresh = undefined;
+  }
+
+  /** The units offering `name`: one as itself, several as a list. */
+  raw(name: string): Unit | Unit[] | undefined {
+    const v = this.others.get(name);
+    if (v !== undefined) return v ?? undefined;
+    if (this.fresh !== undefined) return this.fresh.raw(name);
+    const e = this.exact.get(name);
+    return e === undefined ? undefined : this.unitOf(e);
+  }
+
+  add(name: string, unit: Unit): void {
+    if (this.fresh !== undefined) {
+      this.fresh.add(name, unit);
+      return;
+    }
+    const v = this.others.get(name);
+    if (v === undefined) {
+      const e = this.exact.get(name); // a solo name's entry, or none
+      if (e === undefined) this.others.set(name, unit);
+      else {
+        const owner = this.unitOf(e);
+        this.others.set(name, owner === unit ? unit : [owner, unit]);
+      }
+    } else if (v === null) this.others.set(name, unit);
+    else if (Array.isArray(v)) {
+      if (!v.includes(unit)) v.push(unit);
+    } else if (v !== unit) this.others.set(name, [v, unit]);
+  }
+
+  /** `unit` no longer offers `name` (call it before the unit's contributions are replaced). */
+  remove(name: string, unit: Unit): void {
+    const v = this.others.get(name);
+    if (v === undefined) {
+      if (this.exact.has(name)) this.others.set(name, null); // a solo name: `unit` was its only unit
+    } else if (Array.isArray(v)) {
+      const rest = v.filter((u) => u !== unit);
+      this.others.set(name, rest.length === 0 ? null : rest.length === 1 ? rest[0] : rest);
+    } else if (v === unit) this.others.set(name, null);
+  }
+
+  /**
+   * `name`'s units are `units` and its `exact` entry is now `entry` (undefined for wildcards,
+   * whose entries are elsewhere): keep the name here unless it is solo or gone.
+   */
+  settle(name: string, units: Unit | Unit[] | undefined, entry: NameInfo | undefined): void {
+    if (entry !== undefined && units !== undefined && !Array.isArray(units) && name.charCodeAt(0) !== 42 && entry === soleContribution(name, units)) {
+      if (this.fresh === undefined) this.others.delete(name);
+      return;
+    }
+    if (units === undefined && entry === undefined) {
+      if (this.fresh === undefined) this.others.delete(name);
+      return;
+    }
+    this.others.set(name, units ?? null);
+  }
+
   /** Every (unit, contribution) offering `name`. */
   contributionsOf(name: string): Array<readonly [Unit, Contribution]> {
     const out: Array<readonly [Unit, Contribution]> = [];
-    const cur = this.map.get(name);
+    const cur = this.raw(name);
     if (cur === undefined) return out;
     if (Array.isArray(cur)) {
       for (const u of cur) for (const c of u.contributions) if (c.name === name) out.push([u, c]);
     } else for (const c of cur.contributions) if (c.name === name) out.push([cur, c]);
     return out;
-  }
-
-  /**
-   * The contribution offering `name` when it is the only one (one unit offers it, once): the
-   * case of almost every name, answered without building the list `contributionsOf` gives.
-   * `cur` is the name's stored entry (`raw(name)`), which the caller has at hand.
-   */
-  soleContribution(name: string, cur: Unit | Unit[] | undefined): Contribution | undefined {
-    if (cur === undefined || Array.isArray(cur)) return undefined;
-    let found: Contribution | undefined;
-    for (const c of cur.contributions) {
-      if (c.name !== name) continue;
-      if (found !== undefined) return undefined;
-      found = c;
-    }
-    return found;
   }
 }
 
@@ -464,8 +551,8 @@ export class TableBuilder {
   /** Registry files as last seen, so an unchanged one is kept without a lookup per record. */
   private fileUnits = new Map<string, FileUnits>();
   private generation = 0;
-  private index = new UnitIndex();
   private readonly exact = new Map<string, NameInfo>();
+  private index = new UnitIndex(this.exact, (c) => this.unitOf(c));
   private readonly wildcards = new Map<string, NameInfo>();
   private addresses = new AddressIndex(this.exact);
   /** canonical name → alias names that currently point at it. */
@@ -483,6 +570,19 @@ export class TableBuilder {
   /** `hints`: the persisted allocations, honoured where still free (stable VIPs across restarts). */
   constructor(hints: Allocations = {}) {
     this.hints = new Map(Object.entries(hints));
+  }
+
+  /**
+   * The unit a table entry that is a contribution comes from: searched among the units of its
+   * source's file (at most a few thousand), else among all. Needed only when a second unit comes
+   * to offer a solo name (see `UnitIndex`), or a short form's candidates are listed.
+   */
+  private unitOf(c: Contribution): Unit {
+    const file = c.origins[0]?.source.file;
+    const units = file === undefined ? undefined : this.fileUnits.get(file)?.units;
+    if (units !== undefined) for (const u of units) if (u.contributions.includes(c)) return u;
+    for (const u of this.units.values()) if (u.contributions.includes(c)) return u;
+    throw new Error(`name table: no unit offers ${c.name}`);
   }
 
   /** Current VIP allocations, for the state file. */
@@ -510,8 +610,8 @@ export class TableBuilder {
     for (const [key, vip] of Object.entries(this.allocations())) this.hints.set(key, vip);
     this.units = new Map();
     this.fileUnits = new Map();
-    this.index = new UnitIndex();
     this.exact.clear();
+    this.index = new UnitIndex(this.exact, (c) => this.unitOf(c));
     this.wildcards.clear();
     this.addresses = new AddressIndex(this.exact);
     this.aliasesOf = new Map();
@@ -628,6 +728,7 @@ export class TableBuilder {
       toDerive.push(unit);
     };
     for (const unit of added) derive(unit);
+    if (fromEmpty) this.index.beginFirstBuild();
     const dropContributions = (unit: Unit): void => {
       for (const c of unit.contributions) {
         this.index.remove(c.name, unit);
@@ -784,8 +885,12 @@ export class TableBuilder {
     const aliasNames = new Set<string>();
     /** One dirty canonical name; `stored` is its index entry when the caller already has it. */
     const remergeName = (name: string, stored: Unit | Unit[] | undefined): void => {
-      if (name === '*') return; // a bare `*` host would capture every query; Istio's proxy ignores it too
-      const sole = this.index.soleContribution(name, stored);
+      if (name === '*') {
+        // A bare `*` host would capture every query; Istio's proxy ignores it too.
+        this.index.settle(name, stored, undefined);
+        return;
+      }
+      const sole = soleContribution(name, stored);
       let canonical: NameInfo | undefined;
       if (sole !== undefined) {
         // One source: it is the entry, unless it is a short form.
@@ -802,6 +907,7 @@ export class TableBuilder {
         const before = this.wildcards.get(apex);
         if (canonical === undefined) this.wildcards.delete(apex);
         else this.wildcards.set(apex, canonical);
+        this.index.settle(name, stored, undefined); // its entry is in `wildcards`
         count(before, canonical);
         return;
       }
@@ -809,6 +915,7 @@ export class TableBuilder {
       const before = fromEmpty ? undefined : this.exact.get(name);
       const beforeWasCanonical = before !== undefined && before.canonical === name;
       if (canonical === undefined && !beforeWasCanonical) {
+        this.index.settle(name, stored, before);
         if (before !== undefined) aliasNames.add(name); // an alias whose sources changed
         return;
       }
@@ -820,18 +927,22 @@ export class TableBuilder {
         this.exact.set(name, canonical);
         this.addresses.addName(name, canonical);
       }
+      this.index.settle(name, stored, canonical);
       count(before, canonical);
       // Short forms of this canonical name follow it.
       const shortForms = fromEmpty ? undefined : this.aliasesOf.get(name); // none yet from empty
       if (shortForms !== undefined) for (const alias of shortForms) aliasNames.add(alias);
     };
     // From empty, every indexed name is dirty: walk the index itself (no lookup per name).
-    if (fromEmpty) this.index.forEachStored((stored, name) => remergeName(name, stored));
-    else for (const name of dirty) remergeName(name, this.index.raw(name));
+    if (fromEmpty) {
+      this.index.forEachFresh((stored, name) => remergeName(name, stored));
+      this.index.endFirstBuild();
+    } else for (const name of dirty) remergeName(name, this.index.raw(name));
     for (const alias of aliasNames) {
       const before = this.exact.get(alias);
       if (before !== undefined && before.canonical === alias) continue; // a canonical name beats an alias
       // The first short form (in input order) whose canonical name is in the table wins.
+      const units = this.index.raw(alias);
       const candidates = this.index
         .contributionsOf(alias)
         .filter(([, c]) => isAlias(c))
@@ -850,8 +961,9 @@ export class TableBuilder {
       }
       if (before !== undefined && before.canonical !== alias) this.aliasesOf.get(before.canonical)?.delete(alias);
       if (after === undefined) this.exact.delete(alias);
-      else {
-        this.exact.set(alias, after);
+      else this.exact.set(alias, after);
+      this.index.settle(alias, units, after);
+      if (after !== undefined) {
         let set = this.aliasesOf.get(after.canonical);
         if (set === undefined) this.aliasesOf.set(after.canonical, (set = new Set()));
         set.add(alias);
