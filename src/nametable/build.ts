@@ -73,8 +73,6 @@ interface Unit {
   fileIndex: number;
   file: string;
   position: number;
-  /** Precedence of this unit's own names (its short forms rank RANK_ALIAS). */
-  rank: number;
   record?: ServiceRecord;
   hosts?: { file: string; entries: readonly HostsEntry[] };
   contributions: readonly Contribution[];
@@ -83,13 +81,13 @@ interface Unit {
    * it holds those whose `owner` it is.
    */
   wantedKeys: readonly VipKey[];
-  /** Declared addresses claimed in the allocator (spec/status/clusterIP). */
-  claims: readonly string[];
-  /** The update that last saw this unit in the input (mark and sweep). */
+  /**
+   * The update that last saw this unit in the input (mark and sweep), negated once that update
+   * queued it to derive its names again (fields cost 0.8 MiB each at 100,000 units). Declared
+   * addresses are not kept (they are `declaredAddresses(record)`), nor the endpoint signature
+   * (`TableBuilder.signatures`), nor the rank (`unitRank`).
+   */
   seen: number;
-  /** The update that last queued this unit to derive its names again. */
-  deriveMark: number;
-  signature: string;
 }
 
 /**
@@ -156,7 +154,13 @@ const NO_KEYS: readonly VipKey[] = Object.freeze([]);
 const NO_WANTERS = Object.freeze([]) as unknown as Unit[];
 
 function rankOf(unit: Unit, c: Contribution): number {
-  return isAlias(c) ? RANK_ALIAS : unit.rank;
+  return isAlias(c) ? RANK_ALIAS : unitRank(unit);
+}
+
+/** Precedence of a unit's own names (its short forms rank RANK_ALIAS). */
+function unitRank(unit: Unit): number {
+  if (unit.record === undefined) return RANK_HOSTS;
+  return unit.record.kind === 'Service' ? RANK_SERVICE : RANK_SERVICE_ENTRY;
 }
 
 /** Lower-case, no trailing dot. Registry hosts already are: they are returned as they are, not copied. */
@@ -565,6 +569,8 @@ export class TableBuilder {
   /** VIPs to keep where still free (a Map: a 240,000-key object is slow to look up by computed keys). */
   private hints: Map<string, VipAllocation>;
   private readonly endpointSetIds = new WeakMap<EndpointSet, number>();
+  /** Units' endpoint signatures (see `endpointSignature`) where not empty: Services with endpoint sets. */
+  private readonly signatures = new WeakMap<Unit, string>();
   private nextEndpointSetId = 1;
 
   /** `hints`: the persisted allocations, honoured where still free (stable VIPs across restarts). */
@@ -678,7 +684,7 @@ export class TableBuilder {
           units.push(known); // the same object twice (here or in another file): once is enough
           return;
         }
-        if (known !== undefined && known.signature === signature) {
+        if (known !== undefined && (this.signatures.get(known) ?? '') === signature) {
           known.seen = generation;
           units.push(known);
           return;
@@ -688,8 +694,8 @@ export class TableBuilder {
         if (record.kind === 'Service' && sets !== undefined) {
           attached = { ...record, endpoints: mergeEndpoints([...record.endpoints, ...sets.flatMap((s) => s.endpoints)]) };
         }
-        const rank = record.kind === 'Service' ? RANK_SERVICE : RANK_SERVICE_ENTRY;
-        const unit: Unit = { fileIndex, file: f.file, position: i, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NO_KEYS, claims: NONE, seen: generation, deriveMark: 0, signature };
+        const unit: Unit = { fileIndex, file: f.file, position: i, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NO_KEYS, seen: generation };
+        if (signature !== '') this.signatures.set(unit, signature);
         this.units.set(record, unit);
         units.push(unit);
         added.push(unit);
@@ -702,7 +708,7 @@ export class TableBuilder {
         known.seen = generation;
         return;
       }
-      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NO_KEYS, claims: NONE, seen: generation, deriveMark: 0, signature: '' };
+      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NO_KEYS, seen: generation };
       this.units.set(h.entries, unit);
       added.push(unit);
     });
@@ -723,8 +729,9 @@ export class TableBuilder {
     // Units whose names must be derived again, each once (marked with this generation).
     const toDerive: Unit[] = [];
     const derive = (unit: Unit): void => {
-      if (unit.deriveMark === generation) return;
-      unit.deriveMark = generation;
+      // Only units seen in this update are derived: `seen` is free to carry the mark.
+      if (unit.seen === -generation) return;
+      unit.seen = -generation;
       toDerive.push(unit);
     };
     for (const unit of added) derive(unit);
@@ -755,16 +762,13 @@ export class TableBuilder {
         affectedKeys.add(key);
       }
       for (const key of unit.wantedKeys) if (key.owner === unit) releaseKey(key);
-      this.allocator.unclaim(unit.claims);
-      unit.claims = NONE;
+      if (unit.record !== undefined) this.allocator.unclaim(declaredAddresses(unit.record));
     }
 
     // Declared addresses first: a VIP they now collide with moves (its owner is re-derived).
     for (const unit of added) {
       if (unit.record === undefined) continue;
-      const declared = declaredAddresses(unit.record);
-      unit.claims = declared.length === 0 ? NONE : declared;
-      for (const displacedKey of this.allocator.claim(unit.claims)) {
+      for (const displacedKey of this.allocator.claim(declaredAddresses(unit.record))) {
         const owner = displacedKey.owner;
         if (owner === undefined) continue;
         releaseKey(displacedKey);
