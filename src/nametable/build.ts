@@ -77,11 +77,6 @@ interface Unit {
   hosts?: { file: string; entries: readonly HostsEntry[] };
   contributions: readonly Contribution[];
   /**
-   * VIP keys this unit qualifies for (it holds them unless an earlier record wants the same):
-   * it holds those whose `owner` it is.
-   */
-  wantedKeys: readonly VipKey[];
-  /**
    * The update that last saw this unit in the input (mark and sweep), negated once that update
    * queued it to derive its names again (fields cost 0.8 MiB each at 100,000 units). Declared
    * addresses are not kept (they are `declaredAddresses(record)`), nor the endpoint signature
@@ -149,7 +144,6 @@ function keyText(key: VipKey): string {
 const NONE: readonly string[] = Object.freeze([]);
 const NO_PORTS: readonly ServicePort[] = Object.freeze([]);
 const NO_CONTRIBUTIONS: readonly Contribution[] = Object.freeze([]);
-const NO_KEYS: readonly VipKey[] = Object.freeze([]);
 /** The wanters of a key no unit wants any more (dropped from the index). */
 const NO_WANTERS = Object.freeze([]) as unknown as Unit[];
 
@@ -361,11 +355,6 @@ function byAllocationOrder(a: PendingAllocation, b: PendingAllocation): number {
   return compareAllocationOrder(a.record, a.host, b.record, b.host);
 }
 
-/** The VIP `unit` holds for `host`, if any: among its few wanted keys, the one it owns. */
-function heldVip(unit: Unit, host: string): VipAllocation | undefined {
-  for (const key of unit.wantedKeys) if (key.host === host) return key.owner === unit ? (key as VipAllocation) : undefined;
-  return undefined;
-}
 
 /** A registry file's parsed records as last seen, and the units kept for them. */
 interface FileUnits {
@@ -603,6 +592,28 @@ export class TableBuilder {
     return out;
   }
 
+  /**
+   * The VIP keys `unit` qualifies for (it holds them unless an earlier record wants the same):
+   * those of its record's allocatable hosts, found by host (no list of keys kept per unit).
+   * `autoAllocate` is the builder's setting (a change of it resets the builder).
+   */
+  private wantedKeys(unit: Unit, autoAllocate: boolean): VipKey[] {
+    const record = unit.record;
+    if (!autoAllocate || record === undefined || record.kind !== 'ServiceEntry') return [];
+    const keys: VipKey[] = [];
+    for (const host of allocatableHosts(record)) {
+      const key = this.findKey(record, host);
+      if (key !== undefined && hasWanter(key, unit)) keys.push(key);
+    }
+    return keys;
+  }
+
+  /** The VIP `unit` holds for `host`, if any: the key of its record's host, if it owns that key. */
+  private heldVip(unit: Unit, record: ServiceEntryRecord, host: string): VipAllocation | undefined {
+    const key = this.findKey(record, host);
+    return key !== undefined && key.owner === unit ? (key as VipAllocation) : undefined;
+  }
+
   /** The key of `record`'s `host`, if some unit wants it. */
   private findKey(record: ServiceEntryRecord, host: string): VipKey | undefined {
     const stored = this.vipKeys.raw(host);
@@ -694,7 +705,7 @@ export class TableBuilder {
         if (record.kind === 'Service' && sets !== undefined) {
           attached = { ...record, endpoints: mergeEndpoints([...record.endpoints, ...sets.flatMap((s) => s.endpoints)]) };
         }
-        const unit: Unit = { fileIndex, file: f.file, position: i, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NO_KEYS, seen: generation };
+        const unit: Unit = { fileIndex, file: f.file, position: i, record: attached, contributions: NO_CONTRIBUTIONS, seen: generation };
         if (signature !== '') this.signatures.set(unit, signature);
         this.units.set(record, unit);
         units.push(unit);
@@ -708,7 +719,7 @@ export class TableBuilder {
         known.seen = generation;
         return;
       }
-      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NO_KEYS, seen: generation };
+      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, hosts: h, contributions: NO_CONTRIBUTIONS, seen: generation };
       this.units.set(h.entries, unit);
       added.push(unit);
     });
@@ -754,14 +765,15 @@ export class TableBuilder {
 
     for (const unit of removed) {
       dropContributions(unit);
-      for (const key of unit.wantedKeys) {
+      const wantedKeys = this.wantedKeys(unit, inputs.autoAllocate);
+      for (const key of wantedKeys) {
         if (hasWanter(key, unit) && !removeWanter(key, unit)) {
           key.wanters = NO_WANTERS; // no longer indexed: `findKey` will not return it
           this.vipKeys.remove(key.host, key);
         }
         affectedKeys.add(key);
       }
-      for (const key of unit.wantedKeys) if (key.owner === unit) releaseKey(key);
+      for (const key of wantedKeys) if (key.owner === unit) releaseKey(key);
       if (unit.record !== undefined) this.allocator.unclaim(declaredAddresses(unit.record));
     }
 
@@ -785,7 +797,6 @@ export class TableBuilder {
         if (record === undefined || record.kind !== 'ServiceEntry') continue;
         const hosts = allocatableHosts(record);
         if (hosts.length === 0) continue;
-        const keys: VipKey[] = new Array(hosts.length);
         for (let i = 0; i < hosts.length; i++) {
           const host = hosts[i];
           let key = this.findKey(record, host);
@@ -794,12 +805,10 @@ export class TableBuilder {
             key = { v4: undefined, v6: '', host, wanters: unit, owner: undefined };
             this.vipKeys.add(host, key);
           } else addWanter(key, unit);
-          keys[i] = key;
           if (!fromEmpty) affectedKeys.add(key);
           // From empty, units come in input order, so a key's first wanter is its winner.
           else if (firstWanter) toAllocate.push({ key, unit, record, host, hinted: false });
         }
-        unit.wantedKeys = keys;
       }
       // Each affected key goes to its first wanter in input order (the same record a fresh build
       // would pick); a unit that loses or gains a key is re-derived.
@@ -853,7 +862,7 @@ export class TableBuilder {
       if (record === undefined) derived = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
       else if (record.kind === 'Service') derived = kubeContributions(record, clusterDomain, inputs.namespace);
       else {
-        derived = serviceEntryContributions(record, (host) => heldVip(unit, host));
+        derived = serviceEntryContributions(record, (host) => this.heldVip(unit, record, host));
       }
       unit.contributions = exactContributions(derived);
       for (const c of unit.contributions) {
