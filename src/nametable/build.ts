@@ -94,7 +94,7 @@ interface Unit {
  * key → wanters and key → VIP maps and a VIP object per key this replaces were ~35 MiB.
  */
 interface VipKey extends VipSlot {
-  readonly host: string;
+  // No `host` (8 B a key): whoever holds a key got it by host (`vipKeys`, a record's hosts).
   /** The units that qualify for it, in no order (normally one); never empty while indexed. */
   wanters: Unit | Unit[];
   /** The unit it was allocated to (a wanter); undefined while it holds no VIP. */
@@ -135,9 +135,9 @@ function isKeyOf(key: VipKey, record: ServiceEntryRecord): boolean {
 }
 
 /** The `namespace/name/host` string of `key`, as the state file and hints have it. */
-function keyText(key: VipKey): string {
+function keyText(key: VipKey, host: string): string {
   const r = firstWanter(key).record!;
-  return allocationKey(r.namespace, r.name, key.host);
+  return allocationKey(r.namespace, r.name, host);
 }
 
 /** Shared by the many units and names that have none: at 300,000 names every empty array counts. */
@@ -584,10 +584,10 @@ export class TableBuilder {
   allocations(): Allocations {
     const out: Allocations = {};
     // Plain pairs: the state file is their JSON.
-    this.vipKeys.forEachStored((stored) => {
+    this.vipKeys.forEachStored((stored, host) => {
       if (Array.isArray(stored)) {
-        for (const key of stored) if (key.v4 !== undefined) out[keyText(key)] = { v4: key.v4, v6: key.v6 };
-      } else if (stored.v4 !== undefined) out[keyText(stored)] = { v4: stored.v4, v6: stored.v6 };
+        for (const key of stored) if (key.v4 !== undefined) out[keyText(key, host)] = { v4: key.v4, v6: key.v6 };
+      } else if (stored.v4 !== undefined) out[keyText(stored, host)] = { v4: stored.v4, v6: stored.v6 };
     });
     return out;
   }
@@ -597,15 +597,21 @@ export class TableBuilder {
    * those of its record's allocatable hosts, found by host (no list of keys kept per unit).
    * `autoAllocate` is the builder's setting (a change of it resets the builder).
    */
-  private wantedKeys(unit: Unit, autoAllocate: boolean): VipKey[] {
+  private wantedKeys(unit: Unit, autoAllocate: boolean): Array<readonly [VipKey, string]> {
     const record = unit.record;
     if (!autoAllocate || record === undefined || record.kind !== 'ServiceEntry') return [];
-    const keys: VipKey[] = [];
+    const keys: Array<readonly [VipKey, string]> = [];
     for (const host of allocatableHosts(record)) {
       const key = this.findKey(record, host);
-      if (key !== undefined && hasWanter(key, unit)) keys.push(key);
+      if (key !== undefined && hasWanter(key, unit)) keys.push([key, host]);
     }
     return keys;
+  }
+
+  /** The host of `key`, one of `record`'s (the record of a unit that wants it). */
+  private hostOf(key: VipKey, record: ServiceEntryRecord): string {
+    for (const host of allocatableHosts(record)) if (this.findKey(record, host) === key) return host;
+    throw new Error(`name table: no host of ${record.namespace}/${record.name} has this VIP key`);
   }
 
   /** The VIP `unit` holds for `host`, if any: the key of its record's host, if it owns that key. */
@@ -736,7 +742,7 @@ export class TableBuilder {
     const released = new Map<string, VipAllocation>();
     let allocationsChanged = false;
     /** Keys whose owner must be decided again (a wanter came or went, or its VIP was claimed). */
-    const affectedKeys = new Set<VipKey>();
+    const affectedKeys = new Map<VipKey, string>(); // → its host
     // Units whose names must be derived again, each once (marked with this generation).
     const toDerive: Unit[] = [];
     const derive = (unit: Unit): void => {
@@ -754,26 +760,26 @@ export class TableBuilder {
       }
       unit.contributions = NO_CONTRIBUTIONS;
     };
-    const releaseKey = (key: VipKey): void => {
+    const releaseKey = (key: VipKey, host: string): void => {
       const owner = key.owner;
       key.owner = undefined;
       const vip = this.allocator.release(key);
       // A key holds a VIP only while it has an owner, whose record names the key.
-      if (vip !== undefined) released.set(allocationKey(owner!.record!.namespace, owner!.record!.name, key.host), vip);
+      if (vip !== undefined) released.set(allocationKey(owner!.record!.namespace, owner!.record!.name, host), vip);
       allocationsChanged = true;
     };
 
     for (const unit of removed) {
       dropContributions(unit);
       const wantedKeys = this.wantedKeys(unit, inputs.autoAllocate);
-      for (const key of wantedKeys) {
+      for (const [key, host] of wantedKeys) {
         if (hasWanter(key, unit) && !removeWanter(key, unit)) {
           key.wanters = NO_WANTERS; // no longer indexed: `findKey` will not return it
-          this.vipKeys.remove(key.host, key);
+          this.vipKeys.remove(host, key);
         }
-        affectedKeys.add(key);
+        affectedKeys.set(key, host);
       }
-      for (const key of wantedKeys) if (key.owner === unit) releaseKey(key);
+      for (const [key, host] of wantedKeys) if (key.owner === unit) releaseKey(key, host);
       if (unit.record !== undefined) this.allocator.unclaim(declaredAddresses(unit.record));
     }
 
@@ -783,8 +789,9 @@ export class TableBuilder {
       for (const displacedKey of this.allocator.claim(declaredAddresses(unit.record))) {
         const owner = displacedKey.owner;
         if (owner === undefined) continue;
-        releaseKey(displacedKey);
-        affectedKeys.add(displacedKey);
+        const host = this.hostOf(displacedKey, owner.record as ServiceEntryRecord);
+        releaseKey(displacedKey, host);
+        affectedKeys.set(displacedKey, host);
         derive(owner); // its answer loses the claimed address, whoever gets the key next
       }
     }
@@ -802,17 +809,17 @@ export class TableBuilder {
           let key = this.findKey(record, host);
           const firstWanter = key === undefined;
           if (key === undefined) {
-            key = { v4: undefined, v6: '', host, wanters: unit, owner: undefined };
+            key = { v4: undefined, v6: '', wanters: unit, owner: undefined };
             this.vipKeys.add(host, key);
           } else addWanter(key, unit);
-          if (!fromEmpty) affectedKeys.add(key);
+          if (!fromEmpty) affectedKeys.set(key, host);
           // From empty, units come in input order, so a key's first wanter is its winner.
           else if (firstWanter) toAllocate.push({ key, unit, record, host, hinted: false });
         }
       }
       // Each affected key goes to its first wanter in input order (the same record a fresh build
       // would pick); a unit that loses or gains a key is re-derived.
-      for (const key of affectedKeys) {
+      for (const [key, host] of affectedKeys) {
         let winner: Unit | undefined;
         const wanters = key.wanters;
         if (Array.isArray(wanters)) {
@@ -821,13 +828,13 @@ export class TableBuilder {
         const owner = fromEmpty ? undefined : key.owner;
         if (owner === winner) continue; // an owner holds a VIP (cleared on release)
         if (owner !== undefined) {
-          releaseKey(key);
+          releaseKey(key, host);
           derive(owner);
         }
         if (winner !== undefined) {
           derive(winner);
           const record = winner.record as ServiceEntryRecord;
-          toAllocate.push({ key, unit: winner, record, host: key.host, hinted: false });
+          toAllocate.push({ key, unit: winner, record, host, hinted: false });
         }
       }
       if (toAllocate.length > 1) toAllocate.sort(byAllocationOrder);
