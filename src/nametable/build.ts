@@ -95,36 +95,64 @@ interface Unit {
  */
 interface VipKey extends VipSlot {
   // No `host` (8 B a key): whoever holds a key got it by host (`vipKeys`, a record's hosts).
-  /** The units that qualify for it, in no order (normally one); never empty while indexed. */
-  wanters: Unit | Unit[];
-  /** The unit it was allocated to (a wanter); undefined while it holds no VIP. */
-  owner: Unit | undefined;
+  /**
+   * The units that want the key, and the one it was allocated to (a wanter; none while the key
+   * holds no VIP). Almost always one unit that wants it and, while the key holds a VIP, owns it:
+   * stored as that unit alone (8 B a key less than two fields). Otherwise a `KeyHolders`.
+   * Read with `wantersOf` and `ownerOf`, written with `setHolders` after the VIP changed.
+   */
+  holders: Unit | KeyHolders;
+}
+
+/** A key's wanters and owner when they are not one unit that owns the key iff it holds a VIP. */
+class KeyHolders {
+  constructor(
+    /** In no order; never empty while the key is indexed (NO_WANTERS once dropped). */
+    readonly wanters: Unit | Unit[],
+    readonly owner: Unit | undefined,
+  ) {}
+}
+
+function wantersOf(key: VipKey): Unit | Unit[] {
+  const h = key.holders;
+  return h instanceof KeyHolders ? h.wanters : h;
+}
+
+function ownerOf(key: VipKey): Unit | undefined {
+  const h = key.holders;
+  if (h instanceof KeyHolders) return h.owner;
+  return key.v4 !== undefined ? h : undefined;
+}
+
+/** Set `key`'s wanters and owner; call it whenever either or the key's VIP (held or not) changed. */
+function setHolders(key: VipKey, wanters: Unit | Unit[], owner: Unit | undefined): void {
+  key.holders = !Array.isArray(wanters) && owner === (key.v4 !== undefined ? wanters : undefined) ? wanters : new KeyHolders(wanters, owner);
 }
 
 function hasWanter(key: VipKey, unit: Unit): boolean {
-  const w = key.wanters;
+  const w = wantersOf(key);
   return Array.isArray(w) ? w.includes(unit) : w === unit;
 }
 
 function addWanter(key: VipKey, unit: Unit): void {
-  const w = key.wanters;
+  const w = wantersOf(key);
   if (Array.isArray(w)) {
-    if (!w.includes(unit)) w.push(unit);
-  } else if (w !== unit) key.wanters = [w, unit];
+    if (!w.includes(unit)) setHolders(key, [...w, unit], ownerOf(key));
+  } else if (w !== unit) setHolders(key, [w, unit], ownerOf(key));
 }
 
-/** Removes `unit` from the wanters; false when none is left (the key is then dropped). */
+/** Removes `unit` from the wanters; false when it was the only one (the caller drops the key). */
 function removeWanter(key: VipKey, unit: Unit): boolean {
-  const w = key.wanters;
+  const w = wantersOf(key);
   if (!Array.isArray(w)) return w !== unit;
   const rest = w.filter((u) => u !== unit);
   if (rest.length === 0) return false;
-  key.wanters = rest.length === 1 ? rest[0] : rest;
+  setHolders(key, rest.length === 1 ? rest[0] : rest, ownerOf(key));
   return true;
 }
 
 function firstWanter(key: VipKey): Unit {
-  const w = key.wanters;
+  const w = wantersOf(key);
   return Array.isArray(w) ? w[0] : w;
 }
 
@@ -617,7 +645,7 @@ export class TableBuilder {
   /** The VIP `unit` holds for `host`, if any: the key of its record's host, if it owns that key. */
   private heldVip(unit: Unit, record: ServiceEntryRecord, host: string): VipAllocation | undefined {
     const key = this.findKey(record, host);
-    return key !== undefined && key.owner === unit ? (key as VipAllocation) : undefined;
+    return key !== undefined && ownerOf(key) === unit ? (key as VipAllocation) : undefined;
   }
 
   /** The key of `record`'s `host`, if some unit wants it. */
@@ -761,9 +789,10 @@ export class TableBuilder {
       unit.contributions = NO_CONTRIBUTIONS;
     };
     const releaseKey = (key: VipKey, host: string): void => {
-      const owner = key.owner;
-      key.owner = undefined;
+      const owner = ownerOf(key);
+      const wanters = wantersOf(key);
       const vip = this.allocator.release(key);
+      setHolders(key, wanters, undefined);
       // A key holds a VIP only while it has an owner, whose record names the key.
       if (vip !== undefined) released.set(allocationKey(owner!.record!.namespace, owner!.record!.name, host), vip);
       allocationsChanged = true;
@@ -774,12 +803,12 @@ export class TableBuilder {
       const wantedKeys = this.wantedKeys(unit, inputs.autoAllocate);
       for (const [key, host] of wantedKeys) {
         if (hasWanter(key, unit) && !removeWanter(key, unit)) {
-          key.wanters = NO_WANTERS; // no longer indexed: `findKey` will not return it
+          setHolders(key, NO_WANTERS, ownerOf(key)); // no longer indexed: `findKey` will not return it
           this.vipKeys.remove(host, key);
         }
         affectedKeys.set(key, host);
       }
-      for (const [key, host] of wantedKeys) if (key.owner === unit) releaseKey(key, host);
+      for (const [key, host] of wantedKeys) if (ownerOf(key) === unit) releaseKey(key, host);
       if (unit.record !== undefined) this.allocator.unclaim(declaredAddresses(unit.record));
     }
 
@@ -787,7 +816,7 @@ export class TableBuilder {
     for (const unit of added) {
       if (unit.record === undefined) continue;
       for (const displacedKey of this.allocator.claim(declaredAddresses(unit.record))) {
-        const owner = displacedKey.owner;
+        const owner = ownerOf(displacedKey);
         if (owner === undefined) continue;
         const host = this.hostOf(displacedKey, owner.record as ServiceEntryRecord);
         releaseKey(displacedKey, host);
@@ -809,7 +838,7 @@ export class TableBuilder {
           let key = this.findKey(record, host);
           const firstWanter = key === undefined;
           if (key === undefined) {
-            key = { v4: undefined, v6: '', wanters: unit, owner: undefined };
+            key = { v4: undefined, v6: '', holders: unit }; // wanted by `unit`, holds nothing yet
             this.vipKeys.add(host, key);
           } else addWanter(key, unit);
           if (!fromEmpty) affectedKeys.set(key, host);
@@ -821,11 +850,11 @@ export class TableBuilder {
       // would pick); a unit that loses or gains a key is re-derived.
       for (const [key, host] of affectedKeys) {
         let winner: Unit | undefined;
-        const wanters = key.wanters;
+        const wanters = wantersOf(key);
         if (Array.isArray(wanters)) {
           for (const u of wanters) if (winner === undefined || compareUnits(u, winner) < 0) winner = u;
         } else winner = wanters;
-        const owner = fromEmpty ? undefined : key.owner;
+        const owner = fromEmpty ? undefined : ownerOf(key);
         if (owner === winner) continue; // an owner holds a VIP (cleared on release)
         if (owner !== undefined) {
           releaseKey(key, host);
@@ -856,7 +885,7 @@ export class TableBuilder {
         // A key without a hint holds nothing yet: the allocator need not look it up.
         if (a.hinted) this.allocator.allocate(key);
         else this.allocator.allocateNew(key);
-        key.owner = a.unit;
+        setHolders(key, wantersOf(key), a.unit);
         if (before === undefined || before.v4 !== key.v4 || before.v6 !== key.v6) allocationsChanged = true;
       });
     }
