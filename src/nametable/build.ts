@@ -1,6 +1,6 @@
 import type { HostsEntry } from '../config/types';
 import { allocatableHosts, allocationKey, compareAllocationOrder, declaredAddresses, statusAddressesOf, type Allocations } from '../registry/allocator';
-import { VipAllocator } from '../registry/vipAllocator';
+import { SlotAllocator, type VipSlot } from '../registry/vipAllocator';
 import { mergeEndpoints } from '../registry/attach';
 import type { EndpointSet, KubeServiceRecord, ServiceEntryRecord, ServicePort, ServiceRecord, SourceRef, VipAllocation } from '../registry/types';
 import type { Lookup, NameInfo, NameOrigin, NameTable, SrvLookup } from './types';
@@ -73,40 +73,116 @@ interface Unit {
   fileIndex: number;
   file: string;
   position: number;
-  /** Precedence of this unit's own names (its short forms rank RANK_ALIAS). */
-  rank: number;
   record?: ServiceRecord;
   hosts?: { file: string; entries: readonly HostsEntry[] };
   contributions: readonly Contribution[];
   /**
-   * VIP keys this unit qualifies for (it holds them unless an earlier record wants the same).
-   * The keys it holds are those the allocator has it as owner of: a subset of these.
+   * The update that last saw this unit in the input (mark and sweep), negated once that update
+   * queued it to derive its names again (fields cost 0.8 MiB each at 100,000 units). Declared
+   * addresses are not kept (they are `declaredAddresses(record)`), nor the endpoint signature
+   * (`TableBuilder.signatures`), nor the rank (`unitRank`).
    */
-  wantedKeys: readonly string[];
-  /**
-   * The VIP this unit holds for each wanted key (same index), undefined where it holds none:
-   * the allocator's view of what it owns, kept here so deriving a host's answer needs no lookup
-   * in the 240,000-key VIP map. Set by `allocate`, cleared by `releaseKey`.
-   */
-  vips: Array<VipAllocation | undefined>;
-  /** Declared addresses claimed in the allocator (spec/status/clusterIP). */
-  claims: readonly string[];
-  /** The update that last saw this unit in the input (mark and sweep). */
   seen: number;
-  /** The update that last queued this unit to derive its names again. */
-  deriveMark: number;
-  signature: string;
+}
+
+/**
+ * One VIP key (`namespace/name/host`, DESIGN §2) that some unit wants, and the allocator's slot
+ * for it: the VIP it holds is written onto it. There is no key string: the host is the record's
+ * own string, and namespace/name are those of the wanting units' record (every wanter of a key
+ * is the same record, given twice). `builder.vipKeys` finds keys by host; `allocations()` builds
+ * the `namespace/name/host` strings only for the state file. At 240,000 keys the strings, the
+ * key → wanters and key → VIP maps and a VIP object per key this replaces were ~35 MiB.
+ */
+interface VipKey extends VipSlot {
+  // No `host` (8 B a key): whoever holds a key got it by host (`vipKeys`, a record's hosts).
+  /**
+   * The units that want the key, and the one it was allocated to (a wanter; none while the key
+   * holds no VIP). Almost always one unit that wants it and, while the key holds a VIP, owns it:
+   * stored as that unit alone (8 B a key less than two fields). Otherwise a `KeyHolders`.
+   * Read with `wantersOf` and `ownerOf`, written with `setHolders` after the VIP changed.
+   */
+  holders: Unit | KeyHolders;
+}
+
+/** A key's wanters and owner when they are not one unit that owns the key iff it holds a VIP. */
+class KeyHolders {
+  constructor(
+    /** In no order; never empty while the key is indexed (NO_WANTERS once dropped). */
+    readonly wanters: Unit | Unit[],
+    readonly owner: Unit | undefined,
+  ) {}
+}
+
+function wantersOf(key: VipKey): Unit | Unit[] {
+  const h = key.holders;
+  return h instanceof KeyHolders ? h.wanters : h;
+}
+
+function ownerOf(key: VipKey): Unit | undefined {
+  const h = key.holders;
+  if (h instanceof KeyHolders) return h.owner;
+  return key.v4 !== undefined ? h : undefined;
+}
+
+/** Set `key`'s wanters and owner; call it whenever either or the key's VIP (held or not) changed. */
+function setHolders(key: VipKey, wanters: Unit | Unit[], owner: Unit | undefined): void {
+  key.holders = !Array.isArray(wanters) && owner === (key.v4 !== undefined ? wanters : undefined) ? wanters : new KeyHolders(wanters, owner);
+}
+
+function hasWanter(key: VipKey, unit: Unit): boolean {
+  const w = wantersOf(key);
+  return Array.isArray(w) ? w.includes(unit) : w === unit;
+}
+
+function addWanter(key: VipKey, unit: Unit): void {
+  const w = wantersOf(key);
+  if (Array.isArray(w)) {
+    if (!w.includes(unit)) setHolders(key, [...w, unit], ownerOf(key));
+  } else if (w !== unit) setHolders(key, [w, unit], ownerOf(key));
+}
+
+/** Removes `unit` from the wanters; false when it was the only one (the caller drops the key). */
+function removeWanter(key: VipKey, unit: Unit): boolean {
+  const w = wantersOf(key);
+  if (!Array.isArray(w)) return w !== unit;
+  const rest = w.filter((u) => u !== unit);
+  if (rest.length === 0) return false;
+  setHolders(key, rest.length === 1 ? rest[0] : rest, ownerOf(key));
+  return true;
+}
+
+function firstWanter(key: VipKey): Unit {
+  const w = wantersOf(key);
+  return Array.isArray(w) ? w[0] : w;
+}
+
+/** Is `key` the key of `record`'s `host` (`host` being the key's own)? */
+function isKeyOf(key: VipKey, record: ServiceEntryRecord): boolean {
+  const r = firstWanter(key).record!;
+  return r === record || (r.namespace === record.namespace && r.name === record.name);
+}
+
+/** The `namespace/name/host` string of `key`, as the state file and hints have it. */
+function keyText(key: VipKey, host: string): string {
+  const r = firstWanter(key).record!;
+  return allocationKey(r.namespace, r.name, host);
 }
 
 /** Shared by the many units and names that have none: at 300,000 names every empty array counts. */
 const NONE: readonly string[] = Object.freeze([]);
 const NO_PORTS: readonly ServicePort[] = Object.freeze([]);
 const NO_CONTRIBUTIONS: readonly Contribution[] = Object.freeze([]);
-/** The `vips` of units that want no VIP (never written: they have no wanted keys). */
-const NO_VIPS = Object.freeze([]) as unknown as Array<VipAllocation | undefined>;
+/** The wanters of a key no unit wants any more (dropped from the index). */
+const NO_WANTERS = Object.freeze([]) as unknown as Unit[];
 
 function rankOf(unit: Unit, c: Contribution): number {
-  return isAlias(c) ? RANK_ALIAS : unit.rank;
+  return isAlias(c) ? RANK_ALIAS : unitRank(unit);
+}
+
+/** Precedence of a unit's own names (its short forms rank RANK_ALIAS). */
+function unitRank(unit: Unit): number {
+  if (unit.record === undefined) return RANK_HOSTS;
+  return unit.record.kind === 'Service' ? RANK_SERVICE : RANK_SERVICE_ENTRY;
 }
 
 /** Lower-case, no trailing dot. Registry hosts already are: they are returned as they are, not copied. */
@@ -294,7 +370,7 @@ function byOrder(a: readonly [Unit, Contribution], b: readonly [Unit, Contributi
 
 /** A VIP key to hand out in this update, to the unit that wins it. */
 interface PendingAllocation {
-  key: string;
+  key: VipKey;
   unit: Unit;
   record: ServiceEntryRecord;
   host: string;
@@ -307,26 +383,6 @@ function byAllocationOrder(a: PendingAllocation, b: PendingAllocation): number {
   return compareAllocationOrder(a.record, a.host, b.record, b.host);
 }
 
-/** The host part of `unit`'s VIP key (`namespace/name/host`). */
-function hostOfKey(record: ServiceEntryRecord, key: string): string {
-  return key.slice(record.namespace.length + record.name.length + 2);
-}
-
-/**
- * The VIP `unit` holds for `host`, if any. A unit can only hold keys it wants, so the key is
- * found among its few wanted keys (no key string built per host).
- */
-/** Record in `unit` that it holds `vip` for `key` (undefined: no longer). */
-function setHeldVip(unit: Unit, key: string, vip: VipAllocation | undefined): void {
-  const i = unit.wantedKeys.indexOf(key);
-  if (i !== -1) unit.vips[i] = vip;
-}
-
-function heldVip(unit: Unit, record: ServiceEntryRecord, host: string): VipAllocation | undefined {
-  const keyLength = record.namespace.length + record.name.length + 2 + host.length;
-  const i = unit.wantedKeys.findIndex((key) => key.length === keyLength && key.endsWith(host));
-  return i === -1 ? undefined : unit.vips[i];
-}
 
 /** A registry file's parsed records as last seen, and the units kept for them. */
 interface FileUnits {
@@ -348,33 +404,120 @@ function keptWhole(before: FileUnits | undefined, records: readonly ServiceRecor
   return before !== undefined && before.records === records && !before.hasServices && before.generation === generation - 1;
 }
 
-/** name → the units that offer it. */
-class UnitIndex extends CompactMultiMap<Unit> {
+/**
+ * The contribution offering `name` when it is the only one (one unit offers it, once): the
+ * case of almost every name, answered without building the list `contributionsOf` gives.
+ * `cur` is the name's units (`raw(name)`), which the caller has at hand.
+ */
+function soleContribution(name: string, cur: Unit | Unit[] | undefined): Contribution | undefined {
+  if (cur === undefined || Array.isArray(cur)) return undefined;
+  let found: Contribution | undefined;
+  for (const c of cur.contributions) {
+    if (c.name !== name) continue;
+    if (found !== undefined) return undefined;
+    found = c;
+  }
+  return found;
+}
+
+/**
+ * name → the units that offer it. Almost every name is offered by one unit, once, as a name of
+ * its own, and its table entry (`exact`) is then that very contribution: the unit of such a
+ * *solo* name is found from the entry (`unitOf`), so only the other names are kept here (at
+ * 300,000 names a second Map of every name was 14 MiB). `others` holds a name that is not solo
+ * (several units, short forms, wildcards, no entry), and any name whose units changed in the
+ * current update until `settle` (null: no unit left). Lookups read `exact` only, as before.
+ */
+class UnitIndex {
+  private readonly others = new Map<string, Unit | Unit[] | null>();
+  /** A first build's names in the order first offered, until `settle`d (see `beginFirstBuild`). */
+  private fresh: CompactMultiMap<Unit> | undefined;
+
+  constructor(
+    private readonly exact: ReadonlyMap<string, NameInfo>,
+    private readonly unitOf: (c: Contribution) => Unit,
+  ) {}
+
+  /**
+   * A first build (the table is empty): names are gathered in a plain multimap, walked by
+   * `forEachFresh`, and each `settle`d; `endFirstBuild` drops the multimap.
+   */
+  beginFirstBuild(): void {
+    this.fresh = new CompactMultiMap();
+  }
+
+  forEachFresh(visit: (units: Unit | Unit[], name: string) => void): void {
+    this.fresh?.forEachStored(visit);
+  }
+
+  endFirstBuild(): void {
+    this.fresh = undefined;
+  }
+
+  /** The units offering `name`: one as itself, several as a list. */
+  raw(name: string): Unit | Unit[] | undefined {
+    const v = this.others.get(name);
+    if (v !== undefined) return v ?? undefined;
+    if (this.fresh !== undefined) return this.fresh.raw(name);
+    const e = this.exact.get(name);
+    return e === undefined ? undefined : this.unitOf(e);
+  }
+
+  add(name: string, unit: Unit): void {
+    if (this.fresh !== undefined) {
+      this.fresh.add(name, unit);
+      return;
+    }
+    const v = this.others.get(name);
+    if (v === undefined) {
+      const e = this.exact.get(name); // a solo name's entry, or none
+      if (e === undefined) this.others.set(name, unit);
+      else {
+        const owner = this.unitOf(e);
+        this.others.set(name, owner === unit ? unit : [owner, unit]);
+      }
+    } else if (v === null) this.others.set(name, unit);
+    else if (Array.isArray(v)) {
+      if (!v.includes(unit)) v.push(unit);
+    } else if (v !== unit) this.others.set(name, [v, unit]);
+  }
+
+  /** `unit` no longer offers `name` (call it before the unit's contributions are replaced). */
+  remove(name: string, unit: Unit): void {
+    const v = this.others.get(name);
+    if (v === undefined) {
+      if (this.exact.has(name)) this.others.set(name, null); // a solo name: `unit` was its only unit
+    } else if (Array.isArray(v)) {
+      const rest = v.filter((u) => u !== unit);
+      this.others.set(name, rest.length === 0 ? null : rest.length === 1 ? rest[0] : rest);
+    } else if (v === unit) this.others.set(name, null);
+  }
+
+  /**
+   * `name`'s units are `units` and its `exact` entry is now `entry` (undefined for wildcards,
+   * whose entries are elsewhere): keep the name here unless it is solo or gone.
+   */
+  settle(name: string, units: Unit | Unit[] | undefined, entry: NameInfo | undefined): void {
+    if (entry !== undefined && units !== undefined && !Array.isArray(units) && name.charCodeAt(0) !== 42 && entry === soleContribution(name, units)) {
+      if (this.fresh === undefined) this.others.delete(name);
+      return;
+    }
+    if (units === undefined && entry === undefined) {
+      if (this.fresh === undefined) this.others.delete(name);
+      return;
+    }
+    this.others.set(name, units ?? null);
+  }
+
   /** Every (unit, contribution) offering `name`. */
   contributionsOf(name: string): Array<readonly [Unit, Contribution]> {
     const out: Array<readonly [Unit, Contribution]> = [];
-    const cur = this.map.get(name);
+    const cur = this.raw(name);
     if (cur === undefined) return out;
     if (Array.isArray(cur)) {
       for (const u of cur) for (const c of u.contributions) if (c.name === name) out.push([u, c]);
     } else for (const c of cur.contributions) if (c.name === name) out.push([cur, c]);
     return out;
-  }
-
-  /**
-   * The contribution offering `name` when it is the only one (one unit offers it, once): the
-   * case of almost every name, answered without building the list `contributionsOf` gives.
-   * `cur` is the name's stored entry (`raw(name)`), which the caller has at hand.
-   */
-  soleContribution(name: string, cur: Unit | Unit[] | undefined): Contribution | undefined {
-    if (cur === undefined || Array.isArray(cur)) return undefined;
-    let found: Contribution | undefined;
-    for (const c of cur.contributions) {
-      if (c.name !== name) continue;
-      if (found !== undefined) return undefined;
-      found = c;
-    }
-    return found;
   }
 }
 
@@ -429,20 +572,22 @@ export class TableBuilder {
   /** Registry files as last seen, so an unchanged one is kept without a lookup per record. */
   private fileUnits = new Map<string, FileUnits>();
   private generation = 0;
-  private index = new UnitIndex();
   private readonly exact = new Map<string, NameInfo>();
+  private index = new UnitIndex(this.exact, (c) => this.unitOf(c));
   private readonly wildcards = new Map<string, NameInfo>();
   private addresses = new AddressIndex(this.exact);
   /** canonical name → alias names that currently point at it. */
   private aliasesOf = new Map<string, Set<string>>();
-  /** VIPs, each remembering the unit it was allocated to. */
-  private allocator = new VipAllocator<Unit>();
-  /** VIP key → the units that qualify for it (normally one). */
-  private wanters = new CompactMultiMap<Unit>();
+  /** VIPs, written onto their keys. */
+  private allocator = new SlotAllocator<VipKey>();
+  /** host → the VIP keys of that host (normally one; more when several records name the host). */
+  private vipKeys = new CompactMultiMap<VipKey>();
   private globals = '';
   /** VIPs to keep where still free (a Map: a 240,000-key object is slow to look up by computed keys). */
   private hints: Map<string, VipAllocation>;
   private readonly endpointSetIds = new WeakMap<EndpointSet, number>();
+  /** Units' endpoint signatures (see `endpointSignature`) where not empty: Services with endpoint sets. */
+  private readonly signatures = new WeakMap<Unit, string>();
   private nextEndpointSetId = 1;
 
   /** `hints`: the persisted allocations, honoured where still free (stable VIPs across restarts). */
@@ -450,23 +595,79 @@ export class TableBuilder {
     this.hints = new Map(Object.entries(hints));
   }
 
+  /**
+   * The unit a table entry that is a contribution comes from: searched among the units of its
+   * source's file (at most a few thousand), else among all. Needed only when a second unit comes
+   * to offer a solo name (see `UnitIndex`), or a short form's candidates are listed.
+   */
+  private unitOf(c: Contribution): Unit {
+    const file = c.origins[0]?.source.file;
+    const units = file === undefined ? undefined : this.fileUnits.get(file)?.units;
+    if (units !== undefined) for (const u of units) if (u.contributions.includes(c)) return u;
+    for (const u of this.units.values()) if (u.contributions.includes(c)) return u;
+    throw new Error(`name table: no unit offers ${c.name}`);
+  }
+
   /** Current VIP allocations, for the state file. */
   allocations(): Allocations {
-    return this.allocator.toRecord();
+    const out: Allocations = {};
+    // Plain pairs: the state file is their JSON.
+    this.vipKeys.forEachStored((stored, host) => {
+      if (Array.isArray(stored)) {
+        for (const key of stored) if (key.v4 !== undefined) out[keyText(key, host)] = { v4: key.v4, v6: key.v6 };
+      } else if (stored.v4 !== undefined) out[keyText(stored, host)] = { v4: stored.v4, v6: stored.v6 };
+    });
+    return out;
+  }
+
+  /**
+   * The VIP keys `unit` qualifies for (it holds them unless an earlier record wants the same):
+   * those of its record's allocatable hosts, found by host (no list of keys kept per unit).
+   * `autoAllocate` is the builder's setting (a change of it resets the builder).
+   */
+  private wantedKeys(unit: Unit, autoAllocate: boolean): Array<readonly [VipKey, string]> {
+    const record = unit.record;
+    if (!autoAllocate || record === undefined || record.kind !== 'ServiceEntry') return [];
+    const keys: Array<readonly [VipKey, string]> = [];
+    for (const host of allocatableHosts(record)) {
+      const key = this.findKey(record, host);
+      if (key !== undefined && hasWanter(key, unit)) keys.push([key, host]);
+    }
+    return keys;
+  }
+
+  /** The host of `key`, one of `record`'s (the record of a unit that wants it). */
+  private hostOf(key: VipKey, record: ServiceEntryRecord): string {
+    for (const host of allocatableHosts(record)) if (this.findKey(record, host) === key) return host;
+    throw new Error(`name table: no host of ${record.namespace}/${record.name} has this VIP key`);
+  }
+
+  /** The VIP `unit` holds for `host`, if any: the key of its record's host, if it owns that key. */
+  private heldVip(unit: Unit, record: ServiceEntryRecord, host: string): VipAllocation | undefined {
+    const key = this.findKey(record, host);
+    return key !== undefined && ownerOf(key) === unit ? (key as VipAllocation) : undefined;
+  }
+
+  /** The key of `record`'s `host`, if some unit wants it. */
+  private findKey(record: ServiceEntryRecord, host: string): VipKey | undefined {
+    const stored = this.vipKeys.raw(host);
+    if (stored === undefined) return undefined;
+    if (!Array.isArray(stored)) return isKeyOf(stored, record) ? stored : undefined;
+    return stored.find((key) => isKeyOf(key, record));
   }
 
   private reset(): void {
     // Keep VIPs across a reset (e.g. the workload namespace changed): they become hints.
-    for (const [key, vip] of Object.entries(this.allocator.toRecord())) this.hints.set(key, vip);
+    for (const [key, vip] of Object.entries(this.allocations())) this.hints.set(key, vip);
     this.units = new Map();
     this.fileUnits = new Map();
-    this.index = new UnitIndex();
     this.exact.clear();
+    this.index = new UnitIndex(this.exact, (c) => this.unitOf(c));
     this.wildcards.clear();
     this.addresses = new AddressIndex(this.exact);
     this.aliasesOf = new Map();
-    this.allocator = new VipAllocator<Unit>();
-    this.wanters = new CompactMultiMap();
+    this.allocator = new SlotAllocator<VipKey>();
+    this.vipKeys = new CompactMultiMap();
   }
 
   private endpointSignature(sets: readonly EndpointSet[] | undefined): string {
@@ -528,7 +729,7 @@ export class TableBuilder {
           units.push(known); // the same object twice (here or in another file): once is enough
           return;
         }
-        if (known !== undefined && known.signature === signature) {
+        if (known !== undefined && (this.signatures.get(known) ?? '') === signature) {
           known.seen = generation;
           units.push(known);
           return;
@@ -538,8 +739,8 @@ export class TableBuilder {
         if (record.kind === 'Service' && sets !== undefined) {
           attached = { ...record, endpoints: mergeEndpoints([...record.endpoints, ...sets.flatMap((s) => s.endpoints)]) };
         }
-        const rank = record.kind === 'Service' ? RANK_SERVICE : RANK_SERVICE_ENTRY;
-        const unit: Unit = { fileIndex, file: f.file, position: i, rank, record: attached, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, vips: NO_VIPS, claims: NONE, seen: generation, deriveMark: 0, signature };
+        const unit: Unit = { fileIndex, file: f.file, position: i, record: attached, contributions: NO_CONTRIBUTIONS, seen: generation };
+        if (signature !== '') this.signatures.set(unit, signature);
         this.units.set(record, unit);
         units.push(unit);
         added.push(unit);
@@ -552,7 +753,7 @@ export class TableBuilder {
         known.seen = generation;
         return;
       }
-      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, rank: RANK_HOSTS, hosts: h, contributions: NO_CONTRIBUTIONS, wantedKeys: NONE, vips: NO_VIPS, claims: NONE, seen: generation, deriveMark: 0, signature: '' };
+      const unit: Unit = { fileIndex: HOSTS_FILE_INDEX + i, file: h.file, position: 0, hosts: h, contributions: NO_CONTRIBUTIONS, seen: generation };
       this.units.set(h.entries, unit);
       added.push(unit);
     });
@@ -565,18 +766,21 @@ export class TableBuilder {
     }
 
     const dirty = new Set<string>();
+    /** VIPs released in this update, by `namespace/name/host` (a re-added key gets its VIP back). */
     const released = new Map<string, VipAllocation>();
     let allocationsChanged = false;
     /** Keys whose owner must be decided again (a wanter came or went, or its VIP was claimed). */
-    const affectedKeys = new Set<string>();
+    const affectedKeys = new Map<VipKey, string>(); // → its host
     // Units whose names must be derived again, each once (marked with this generation).
     const toDerive: Unit[] = [];
     const derive = (unit: Unit): void => {
-      if (unit.deriveMark === generation) return;
-      unit.deriveMark = generation;
+      // Only units seen in this update are derived: `seen` is free to carry the mark.
+      if (unit.seen === -generation) return;
+      unit.seen = -generation;
       toDerive.push(unit);
     };
     for (const unit of added) derive(unit);
+    if (fromEmpty) this.index.beginFirstBuild();
     const dropContributions = (unit: Unit): void => {
       for (const c of unit.contributions) {
         this.index.remove(c.name, unit);
@@ -584,36 +788,40 @@ export class TableBuilder {
       }
       unit.contributions = NO_CONTRIBUTIONS;
     };
-    const releaseKey = (key: string): void => {
-      const owner = this.allocator.ownerOf(key);
-      if (owner !== undefined) setHeldVip(owner, key, undefined);
+    const releaseKey = (key: VipKey, host: string): void => {
+      const owner = ownerOf(key);
+      const wanters = wantersOf(key);
       const vip = this.allocator.release(key);
-      // Not a change yet: a released key usually gets its VIP back in this same update (a
-      // re-parsed file's records are new objects); see the check after allocating.
-      if (vip !== undefined) released.set(key, vip);
+      setHolders(key, wanters, undefined);
+      // A key holds a VIP only while it has an owner, whose record names the key. Not a change
+      // yet: a released key usually gets its VIP back in this same update (a re-parsed file's
+      // records are new objects); see the check after allocating.
+      if (vip !== undefined) released.set(allocationKey(owner!.record!.namespace, owner!.record!.name, host), vip);
     };
 
     for (const unit of removed) {
       dropContributions(unit);
-      for (const key of unit.wantedKeys) {
-        this.wanters.remove(key, unit);
-        affectedKeys.add(key);
+      const wantedKeys = this.wantedKeys(unit, inputs.autoAllocate);
+      for (const [key, host] of wantedKeys) {
+        if (hasWanter(key, unit) && !removeWanter(key, unit)) {
+          setHolders(key, NO_WANTERS, ownerOf(key)); // no longer indexed: `findKey` will not return it
+          this.vipKeys.remove(host, key);
+        }
+        affectedKeys.set(key, host);
       }
-      for (const key of unit.wantedKeys) if (this.allocator.ownerOf(key) === unit) releaseKey(key);
-      this.allocator.unclaim(unit.claims);
-      unit.claims = NONE;
+      for (const [key, host] of wantedKeys) if (ownerOf(key) === unit) releaseKey(key, host);
+      if (unit.record !== undefined) this.allocator.unclaim(declaredAddresses(unit.record));
     }
 
     // Declared addresses first: a VIP they now collide with moves (its owner is re-derived).
     for (const unit of added) {
       if (unit.record === undefined) continue;
-      const declared = declaredAddresses(unit.record);
-      unit.claims = declared.length === 0 ? NONE : declared;
-      for (const displacedKey of this.allocator.claim(unit.claims)) {
-        const owner = this.allocator.ownerOf(displacedKey);
+      for (const displacedKey of this.allocator.claim(declaredAddresses(unit.record))) {
+        const owner = ownerOf(displacedKey);
         if (owner === undefined) continue;
-        releaseKey(displacedKey);
-        affectedKeys.add(displacedKey);
+        const host = this.hostOf(displacedKey, owner.record as ServiceEntryRecord);
+        releaseKey(displacedKey, host);
+        affectedKeys.set(displacedKey, host);
         derive(owner); // its answer loses the claimed address, whoever gets the key next
       }
     }
@@ -626,63 +834,72 @@ export class TableBuilder {
         if (record === undefined || record.kind !== 'ServiceEntry') continue;
         const hosts = allocatableHosts(record);
         if (hosts.length === 0) continue;
-        unit.wantedKeys = hosts.map((host) => allocationKey(record.namespace, record.name, host));
-        unit.vips = hosts.map(() => undefined);
-        unit.wantedKeys.forEach((key, i) => {
-          const firstWanter = this.wanters.add(key, unit);
-          if (!fromEmpty) affectedKeys.add(key);
+        for (let i = 0; i < hosts.length; i++) {
+          const host = hosts[i];
+          let key = this.findKey(record, host);
+          const firstWanter = key === undefined;
+          if (key === undefined) {
+            key = { v4: undefined, v6: '', holders: unit }; // wanted by `unit`, holds nothing yet
+            this.vipKeys.add(host, key);
+          } else addWanter(key, unit);
+          if (!fromEmpty) affectedKeys.set(key, host);
           // From empty, units come in input order, so a key's first wanter is its winner.
-          else if (firstWanter) toAllocate.push({ key, unit, record, host: hosts[i], hinted: false });
-        });
+          else if (firstWanter) toAllocate.push({ key, unit, record, host, hinted: false });
+        }
       }
       // Each affected key goes to its first wanter in input order (the same record a fresh build
       // would pick); a unit that loses or gains a key is re-derived.
-      for (const key of affectedKeys) {
+      for (const [key, host] of affectedKeys) {
         let winner: Unit | undefined;
-        const wanters = this.wanters.raw(key);
+        const wanters = wantersOf(key);
         if (Array.isArray(wanters)) {
           for (const u of wanters) if (winner === undefined || compareUnits(u, winner) < 0) winner = u;
         } else winner = wanters;
-        const owner = fromEmpty ? undefined : this.allocator.ownerOf(key);
-        if (owner === winner && (winner === undefined || this.allocator.get(key) !== undefined)) continue;
+        const owner = fromEmpty ? undefined : ownerOf(key);
+        if (owner === winner) continue; // an owner holds a VIP (cleared on release)
         if (owner !== undefined) {
-          releaseKey(key);
+          releaseKey(key, host);
           derive(owner);
         }
         if (winner !== undefined) {
           derive(winner);
           const record = winner.record as ServiceEntryRecord;
-          toAllocate.push({ key, unit: winner, record, host: hostOfKey(record, key), hinted: false });
+          toAllocate.push({ key, unit: winner, record, host, hinted: false });
         }
       }
       if (toAllocate.length > 1) toAllocate.sort(byAllocationOrder);
       // Hints (a released key's previous VIP, the persisted state) first, then the lowest free.
-      for (const a of toAllocate) {
-        const hint = released.get(a.key) ?? this.hints.get(a.key);
-        if (hint === undefined) continue;
-        this.allocator.takeHint(a.key, hint);
-        a.hinted = true;
+      // Key strings only when there is something to look up (no string per key in a plain build).
+      const lookUp = released.size > 0 || this.hints.size > 0;
+      const texts = lookUp ? toAllocate.map((a) => allocationKey(a.record.namespace, a.record.name, a.host)) : undefined;
+      if (texts !== undefined) {
+        toAllocate.forEach((a, i) => {
+          const hint = released.get(texts[i]) ?? this.hints.get(texts[i]);
+          if (hint === undefined) return;
+          this.allocator.takeHint(a.key, hint);
+          a.hinted = true;
+        });
       }
+      // The state file is only rewritten when what it would say changed: a key that is new or
+      // got another VIP, a persisted key nobody took again, or a released key left without its
+      // VIP (a rewrite of 240,000 allocations costs hundreds of ms, so a reload that gave every
+      // key its VIP back must not cause one).
+      let regained = 0;
       let keptHints = 0;
-      for (const a of toAllocate) {
+      toAllocate.forEach((a, i) => {
         // What the key held before: released in this update, or persisted in the state file.
-        const released_ = released.get(a.key);
-        const before = released_ ?? this.hints.get(a.key);
+        const releasedVip = texts === undefined ? undefined : released.get(texts[i]);
+        const before = releasedVip ?? (texts === undefined ? undefined : this.hints.get(texts[i]));
+        const key = a.key;
         // A key without a hint holds nothing yet: the allocator need not look it up.
-        const vip = a.hinted ? this.allocator.allocate(a.key, a.unit) : this.allocator.allocateNew(a.key, a.unit);
-        setHeldVip(a.unit, a.key, vip);
-        if (before === undefined || before.v4 !== vip.v4 || before.v6 !== vip.v6) allocationsChanged = true;
-        else if (released_ === undefined) keptHints++;
-      }
-      // The state file is only rewritten when what it would say changed: a persisted key nobody
-      // took again, or a released key left without its VIP (a rewrite of 240,000 allocations
-      // costs hundreds of ms, so a reload that gave every key its VIP back must not cause one).
-      if (keptHints !== this.hints.size) allocationsChanged = true;
-      for (const [key, vip] of released) {
-        if (allocationsChanged) break;
-        const now = this.allocator.get(key);
-        if (now === undefined || now.v4 !== vip.v4 || now.v6 !== vip.v6) allocationsChanged = true;
-      }
+        if (a.hinted) this.allocator.allocate(key);
+        else this.allocator.allocateNew(key);
+        setHolders(key, wantersOf(key), a.unit);
+        if (before === undefined || before.v4 !== key.v4 || before.v6 !== key.v6) allocationsChanged = true;
+        else if (releasedVip !== undefined) regained++;
+        else keptHints++;
+      });
+      if (regained !== released.size || keptHints !== this.hints.size) allocationsChanged = true;
     } else if (released.size > 0) allocationsChanged = true;
 
     // Contributions of the new and re-derived units (a unit only sees the VIPs it owns).
@@ -693,7 +910,7 @@ export class TableBuilder {
       if (record === undefined) derived = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
       else if (record.kind === 'Service') derived = kubeContributions(record, clusterDomain, inputs.namespace);
       else {
-        derived = serviceEntryContributions(record, (host) => heldVip(unit, record, host));
+        derived = serviceEntryContributions(record, (host) => this.heldVip(unit, record, host));
       }
       unit.contributions = exactContributions(derived);
       for (const c of unit.contributions) {
@@ -729,8 +946,12 @@ export class TableBuilder {
     const aliasNames = new Set<string>();
     /** One dirty canonical name; `stored` is its index entry when the caller already has it. */
     const remergeName = (name: string, stored: Unit | Unit[] | undefined): void => {
-      if (name === '*') return; // a bare `*` host would capture every query; Istio's proxy ignores it too
-      const sole = this.index.soleContribution(name, stored);
+      if (name === '*') {
+        // A bare `*` host would capture every query; Istio's proxy ignores it too.
+        this.index.settle(name, stored, undefined);
+        return;
+      }
+      const sole = soleContribution(name, stored);
       let canonical: NameInfo | undefined;
       if (sole !== undefined) {
         // One source: it is the entry, unless it is a short form.
@@ -747,6 +968,7 @@ export class TableBuilder {
         const before = this.wildcards.get(apex);
         if (canonical === undefined) this.wildcards.delete(apex);
         else this.wildcards.set(apex, canonical);
+        this.index.settle(name, stored, undefined); // its entry is in `wildcards`
         count(before, canonical);
         return;
       }
@@ -754,6 +976,7 @@ export class TableBuilder {
       const before = fromEmpty ? undefined : this.exact.get(name);
       const beforeWasCanonical = before !== undefined && before.canonical === name;
       if (canonical === undefined && !beforeWasCanonical) {
+        this.index.settle(name, stored, before);
         if (before !== undefined) aliasNames.add(name); // an alias whose sources changed
         return;
       }
@@ -765,18 +988,22 @@ export class TableBuilder {
         this.exact.set(name, canonical);
         this.addresses.addName(name, canonical);
       }
+      this.index.settle(name, stored, canonical);
       count(before, canonical);
       // Short forms of this canonical name follow it.
       const shortForms = fromEmpty ? undefined : this.aliasesOf.get(name); // none yet from empty
       if (shortForms !== undefined) for (const alias of shortForms) aliasNames.add(alias);
     };
     // From empty, every indexed name is dirty: walk the index itself (no lookup per name).
-    if (fromEmpty) this.index.forEachStored((stored, name) => remergeName(name, stored));
-    else for (const name of dirty) remergeName(name, this.index.raw(name));
+    if (fromEmpty) {
+      this.index.forEachFresh((stored, name) => remergeName(name, stored));
+      this.index.endFirstBuild();
+    } else for (const name of dirty) remergeName(name, this.index.raw(name));
     for (const alias of aliasNames) {
       const before = this.exact.get(alias);
       if (before !== undefined && before.canonical === alias) continue; // a canonical name beats an alias
       // The first short form (in input order) whose canonical name is in the table wins.
+      const units = this.index.raw(alias);
       const candidates = this.index
         .contributionsOf(alias)
         .filter(([, c]) => isAlias(c))
@@ -795,8 +1022,9 @@ export class TableBuilder {
       }
       if (before !== undefined && before.canonical !== alias) this.aliasesOf.get(before.canonical)?.delete(alias);
       if (after === undefined) this.exact.delete(alias);
-      else {
-        this.exact.set(alias, after);
+      else this.exact.set(alias, after);
+      this.index.settle(alias, units, after);
+      if (after !== undefined) {
         let set = this.aliasesOf.get(after.canonical);
         if (set === undefined) this.aliasesOf.set(after.canonical, (set = new Set()));
         set.add(alias);

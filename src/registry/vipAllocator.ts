@@ -4,11 +4,11 @@ import { ipv4Offset, ipv6Offset, ipv4FromOffset, ipv6FromOffset, V4_MAX_OFFSET, 
 import { OffsetTable } from './offsetTable';
 
 /** One family's address space: who claims or holds each offset, and the lowest maybe-free one. */
-class Space {
+class Space<Key = AllocationKey> {
   /** Offsets claimed by spec/status/clusterIP addresses, with how many records claim them. */
   readonly claimed = new OffsetTable<number>();
   /** Offsets handed out, and to whom. */
-  readonly owner = new OffsetTable<AllocationKey>();
+  readonly owner = new OffsetTable<Key>();
   private low = 1;
 
   constructor(private readonly max: number) {}
@@ -18,7 +18,7 @@ class Space {
   }
 
   /** Claim an address someone declared; returns the key that held it as a VIP, if any. */
-  claim(o: number): AllocationKey | undefined {
+  claim(o: number): Key | undefined {
     this.claimed.set(o, (this.claimed.get(o) ?? 0) + 1);
     const holder = this.owner.get(o);
     if (holder !== undefined) this.owner.delete(o);
@@ -33,12 +33,12 @@ class Space {
     } else this.claimed.set(o, n - 1);
   }
 
-  take(o: number, key: AllocationKey): void {
+  take(o: number, key: Key): void {
     this.owner.set(o, key);
   }
 
   /** The lowest free offset, taken for `key`; undefined when the range is full. */
-  takeLowest(key: AllocationKey): number | undefined {
+  takeLowest(key: Key): number | undefined {
     while (this.low <= this.max && !this.isFree(this.low)) this.low++;
     if (this.low > this.max) return undefined;
     const o = this.low++;
@@ -46,7 +46,7 @@ class Space {
     return o;
   }
 
-  release(o: number, key: AllocationKey): void {
+  release(o: number, key: Key): void {
     if (this.owner.get(o) !== key) return;
     this.owner.delete(o);
     if (o < this.low) this.low = o;
@@ -188,5 +188,108 @@ export class VipAllocator<Owner = undefined> {
     // Plain pairs: the state file is their JSON.
     for (const [key, h] of this.held) out[key] = { v4: h.v4, v6: h.v6 };
     return out;
+  }
+}
+
+/**
+ * What `SlotAllocator` keeps for one key, on the caller's own per-key object (no key → VIP map):
+ * the held texts, `v4` undefined while the slot holds nothing ('' for a family whose range was
+ * full, as in VipAllocation).
+ */
+export interface VipSlot {
+  v4: string | undefined;
+  v6: string;
+}
+
+/**
+ * `VipAllocator` for keys that are objects of the caller's (the table builder's per-key entry):
+ * the same allocation rules, in the same steps, but what a key holds is written onto the key
+ * itself. At 240,000 keys that saves the key strings, the key → VIP map and an object per VIP.
+ * A released slot is cleared (`v4` undefined) and may be allocated again.
+ */
+export class SlotAllocator<S extends VipSlot> {
+  private readonly v4 = new Space<S>(V4_MAX_OFFSET);
+  private readonly v6 = new Space<S>(V6_MAX_OFFSET);
+  private readonly hinted = new Map<S, Hinted>();
+  exhausted = { v4: 0, v6: 0 };
+
+  /** Declared addresses (spec/status/clusterIP) of a record now in use; returns displaced slots. */
+  claim(addresses: readonly string[]): S[] {
+    const displaced: S[] = [];
+    for (const a of addresses) {
+      const o4 = ipv4Offset(a);
+      if (o4 !== undefined) {
+        const k = this.v4.claim(o4);
+        if (k !== undefined) displaced.push(k);
+      }
+      const o6 = ipv6Offset(a);
+      if (o6 !== undefined) {
+        const k = this.v6.claim(o6);
+        if (k !== undefined) displaced.push(k);
+      }
+    }
+    return displaced;
+  }
+
+  unclaim(addresses: readonly string[]): void {
+    for (const a of addresses) {
+      const o4 = ipv4Offset(a);
+      if (o4 !== undefined) this.v4.unclaim(o4);
+      const o6 = ipv6Offset(a);
+      if (o6 !== undefined) this.v6.unclaim(o6);
+    }
+  }
+
+  /** Does `slot` hold a VIP? */
+  holds(slot: S): boolean {
+    return slot.v4 !== undefined;
+  }
+
+  /** See `VipAllocator.takeHint`. */
+  takeHint(slot: S, hint: VipAllocation): void {
+    if (slot.v4 !== undefined || this.hinted.has(slot)) return;
+    const h4 = ipv4Offset(hint.v4);
+    const h6 = ipv6Offset(hint.v6);
+    const o4 = h4 !== undefined && this.v4.isFree(h4) ? h4 : undefined;
+    const o6 = h6 !== undefined && this.v6.isFree(h6) ? h6 : undefined;
+    if (o4 !== undefined) this.v4.take(o4, slot);
+    if (o6 !== undefined) this.v6.take(o6, slot);
+    this.hinted.set(slot, { o4, o6 });
+  }
+
+  /** See `VipAllocator.allocate`: fills `slot` unless it holds a VIP already. */
+  allocate(slot: S): void {
+    if (slot.v4 !== undefined) return;
+    const hinted = this.hinted.get(slot);
+    if (hinted !== undefined) this.hinted.delete(slot);
+    this.complete(slot, hinted);
+  }
+
+  /** See `VipAllocator.allocateNew`: for a slot that holds nothing and took no hint. */
+  allocateNew(slot: S): void {
+    this.complete(slot, undefined);
+  }
+
+  private complete(slot: S, hinted: Hinted | undefined): void {
+    const o4 = hinted?.o4 ?? this.v4.takeLowest(slot);
+    const o6 = hinted?.o6 ?? this.v6.takeLowest(slot);
+    if (o4 === undefined) this.exhausted.v4++;
+    if (o6 === undefined) this.exhausted.v6++;
+    slot.v4 = o4 === undefined ? '' : ipv4FromOffset(o4);
+    slot.v6 = o6 === undefined ? '' : ipv6FromOffset(o6);
+  }
+
+  /** Free `slot`'s addresses and clear it; returns what it held (a hint for a re-add in the same update). */
+  release(slot: S): VipAllocation | undefined {
+    const v4 = slot.v4;
+    if (v4 === undefined) return undefined;
+    const v6 = slot.v6;
+    if (v4 !== '') this.v4.release(ipv4Offset(v4)!, slot);
+    else this.exhausted.v4 = Math.max(0, this.exhausted.v4 - 1);
+    if (v6 !== '') this.v6.release(ipv6Offset(v6)!, slot);
+    else this.exhausted.v6 = Math.max(0, this.exhausted.v6 - 1);
+    slot.v4 = undefined;
+    slot.v6 = '';
+    return { v4, v6 };
   }
 }
