@@ -91,6 +91,8 @@ export class MeshDnsService {
   private reloading: Promise<ReloadSummary> | undefined;
   private reloadAgain: string | undefined;
   private reloadForce = false;
+  /** The VIP state save under way, if any (see saveAllocations). */
+  private stateSaving: Promise<void> | undefined;
   /** The young generation is held at its size between reloads (system/memory.ts). */
   private youngGenerationHeld = false;
   private watcher: InputWatcher | undefined;
@@ -460,7 +462,17 @@ export class MeshDnsService {
     return summary;
   }
 
-  private async saveAllocations(stateDir: string): Promise<Problem | undefined> {
+  /**
+   * Saves run one after another (a save is written in slices between queries, so a second one
+   * could start before the first has renamed its file); `stop` waits for the last.
+   */
+  private saveAllocations(stateDir: string): Promise<Problem | undefined> {
+    const run = (this.stateSaving ?? Promise.resolve()).then(() => this.saveAllocationsNow(stateDir));
+    this.stateSaving = run.then(() => undefined);
+    return run;
+  }
+
+  private async saveAllocationsNow(stateDir: string): Promise<Problem | undefined> {
     try {
       await saveVipState(stateDir, this.builder.allocations());
       return undefined;
@@ -616,6 +628,7 @@ export class MeshDnsService {
       const p = await this.saveAllocations(this.stateSave.dir);
       if (p !== undefined) this.log.error({ file: p.file }, formatProblem(p));
     }
+    await this.stateSaving; // a save already under way finishes before we exit
     await this.watcher?.close();
     this.watcher = undefined;
     // The original goes back while we still answer: no moment where resolv.conf points at nothing.

@@ -64,7 +64,33 @@ export function serializeVipState(allocations: Allocations): string {
   return JSON.stringify(state, null, 1) + '\n';
 }
 
+/** Entries written between two turns of the event loop by `serializeVipStateInSlices`. */
+const ENTRIES_PER_SLICE = 5_000;
+
+/**
+ * `serializeVipState`'s text, byte for byte, made a slice of entries at a time with the event
+ * loop served in between: at 100,000 ServiceEntries the file has 240,000 entries, and one
+ * `JSON.stringify` of them held queries up for 330–560 ms. Only the key sort stays in one piece.
+ */
+export async function serializeVipStateInSlices(allocations: Allocations, entriesPerSlice = ENTRIES_PER_SLICE): Promise<string> {
+  const keys = Object.keys(allocations).sort();
+  if (keys.length === 0) return serializeVipState({});
+  const parts: string[] = ['{\n "version": 1,\n "allocations": {\n'];
+  for (let start = 0; start < keys.length; start += entriesPerSlice) {
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const end = Math.min(keys.length, start + entriesPerSlice);
+    let slice = '';
+    for (let i = start; i < end; i++) {
+      const { v4, v6 } = allocations[keys[i]];
+      slice += `  ${JSON.stringify(keys[i])}: {\n   "v4": ${JSON.stringify(v4)},\n   "v6": ${JSON.stringify(v6)}\n  }${i === keys.length - 1 ? '' : ','}\n`;
+    }
+    parts.push(slice);
+  }
+  parts.push(' }\n}\n');
+  return parts.join('');
+}
+
 export async function saveVipState(stateDir: string, allocations: Allocations): Promise<void> {
   await fs.mkdir(stateDir, { recursive: true });
-  await writeFileAtomic(vipStatePath(stateDir), serializeVipState(allocations));
+  await writeFileAtomic(vipStatePath(stateDir), await serializeVipStateInSlices(allocations));
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allocateVips, allocationKey, allocationOrder, compareAllocationOrder, ipv4FromOffset, ipv6FromOffset, qualifiesForAllocation } from '../../src/registry/allocator';
-import { loadVipState, saveVipState, vipStatePath } from '../../src/registry/allocatorState';
+import { loadVipState, saveVipState, serializeVipState, serializeVipStateInSlices, vipStatePath } from '../../src/registry/allocatorState';
 import type { ServiceEntryRecord } from '../../src/registry/types';
 import { se } from '../nametable/records';
 
@@ -155,6 +155,31 @@ test('a damaged state file is a problem, not a crash, and allocation starts afre
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the state file made in slices is byte for byte the one-piece text', async () => {
+  const cases: Array<Record<string, { v4: string; v6: string }>> = [
+    {},
+    { 'ns/a/a.internal': { v4: '240.240.0.1', v6: '2001:2::1' } },
+    // Unsorted input, an exhausted family, a key JSON must escape.
+    { 'z/b/b.internal': { v4: '', v6: '2001:2::2' }, 'a/"q"/x\\y': { v4: '240.240.0.3', v6: '2001:2::3' }, 'm/c/c.internal': { v4: '240.240.0.4', v6: '2001:2::4' } },
+  ];
+  for (const allocations of cases) {
+    for (const perSlice of [1, 2, 5_000]) {
+      assert.is(await serializeVipStateInSlices(allocations, perSlice), serializeVipState(allocations), `${Object.keys(allocations).length} entries, ${perSlice} per slice`);
+    }
+  }
+});
+
+test('the event loop runs between the slices of a large state file', async () => {
+  const allocations: Record<string, { v4: string; v6: string }> = {};
+  for (let i = 0; i < 20_000; i++) allocations[`ns/e${i}/h${i}.internal`] = { v4: '', v6: `2001:2::${i.toString(16)}` };
+  let turns = 0;
+  const ticker = setInterval(() => turns++, 0);
+  const text = await serializeVipStateInSlices(allocations, 1_000);
+  clearInterval(ticker);
+  assert.is(text, serializeVipState(allocations));
+  assert.ok(turns >= 5, `timers ran ${turns} times while 20 slices were written`);
 });
 
 test.run();
