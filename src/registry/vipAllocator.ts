@@ -54,37 +54,20 @@ class Space<Key = AllocationKey> {
 }
 
 /**
- * What a key holds: its texts and its owner. It is itself the VipAllocation handed out (one
- * object per key, 240,000 at 100k entries, so it carries nothing else: the offsets are read
- * back from the texts on the rare release). Never changed once made; a new one replaces it.
+ * The rules both allocators share (DESIGN §2): declared addresses are never handed out, hints
+ * are taken where still free, the lowest free address otherwise, and a family whose range is
+ * full is left empty and counted. `Holder` is what an address is held by: a key string
+ * (`VipAllocator`) or the caller's per-key object (`SlotAllocator`); each subclass keeps what a
+ * holder holds in its own way.
  */
-interface Held<Owner> extends VipAllocation {
-  /** Who the VIP was allocated to (see `allocate`). */
-  readonly owner: Owner | undefined;
-}
-
-/** Offsets taken for a key by `takeHint`, waiting for `allocate` (within one update). */
-interface Hinted {
-  o4: number | undefined;
-  o6: number | undefined;
-}
-
-/**
- * The VIP allocator as a long-lived state machine, so a reload that changes one file touches
- * only that file's hosts (DESIGN §2 semantics, the same as `allocateVips`): addresses declared
- * anywhere are never handed out, a host keeps its VIP until it goes away, a freed address is
- * the next one handed out, and hints (the persisted state) are honoured when still free.
- */
-export class VipAllocator<Owner = undefined> {
-  private readonly v4 = new Space(V4_MAX_OFFSET);
-  private readonly v6 = new Space(V6_MAX_OFFSET);
-  private readonly held = new Map<AllocationKey, Held<Owner>>();
-  private readonly hinted = new Map<AllocationKey, Hinted>();
+abstract class AddressSpaces<Holder> {
+  private readonly v4 = new Space<Holder>(V4_MAX_OFFSET);
+  private readonly v6 = new Space<Holder>(V6_MAX_OFFSET);
   exhausted = { v4: 0, v6: 0 };
 
-  /** Declared addresses (spec/status/clusterIP) of a record now in use; returns displaced keys. */
-  claim(addresses: readonly string[]): AllocationKey[] {
-    const displaced: AllocationKey[] = [];
+  /** Declared addresses (spec/status/clusterIP) of a record now in use; returns the holders they displaced. */
+  claim(addresses: readonly string[]): Holder[] {
+    const displaced: Holder[] = [];
     for (const a of addresses) {
       const o4 = ipv4Offset(a);
       if (o4 !== undefined) {
@@ -109,6 +92,65 @@ export class VipAllocator<Owner = undefined> {
     }
   }
 
+  /** The offsets of `hint` that are still free, taken for `holder`. */
+  protected takeFreeOffsets(holder: Holder, hint: VipAllocation): Hinted {
+    const h4 = ipv4Offset(hint.v4);
+    const h6 = ipv6Offset(hint.v6);
+    const o4 = h4 !== undefined && this.v4.isFree(h4) ? h4 : undefined;
+    const o6 = h6 !== undefined && this.v6.isFree(h6) ? h6 : undefined;
+    if (o4 !== undefined) this.v4.take(o4, holder);
+    if (o6 !== undefined) this.v6.take(o6, holder);
+    return { o4, o6 };
+  }
+
+  /**
+   * Writes into `into` the texts `holder` ends up with: its hinted offsets, else the lowest free
+   * ones ('' when a range is full). Into the caller's object: a build allocates 240,000 of them.
+   */
+  protected completeInto(holder: Holder, hinted: Hinted | undefined, into: { v4: string | undefined; v6: string }): void {
+    const o4 = hinted?.o4 ?? this.v4.takeLowest(holder);
+    const o6 = hinted?.o6 ?? this.v6.takeLowest(holder);
+    if (o4 === undefined) this.exhausted.v4++;
+    if (o6 === undefined) this.exhausted.v6++;
+    into.v4 = o4 === undefined ? '' : ipv4FromOffset(o4);
+    into.v6 = o6 === undefined ? '' : ipv6FromOffset(o6);
+  }
+
+  /** Frees what `holder` held (the offsets are read back from the texts; '' = a full range). */
+  protected releaseTexts(holder: Holder, vip: VipAllocation): void {
+    if (vip.v4 !== '') this.v4.release(ipv4Offset(vip.v4)!, holder);
+    else this.exhausted.v4 = Math.max(0, this.exhausted.v4 - 1);
+    if (vip.v6 !== '') this.v6.release(ipv6Offset(vip.v6)!, holder);
+    else this.exhausted.v6 = Math.max(0, this.exhausted.v6 - 1);
+  }
+}
+
+/**
+ * What a key holds: its texts and its owner. It is itself the VipAllocation handed out (one
+ * object per key, 240,000 at 100k entries, so it carries nothing else: the offsets are read
+ * back from the texts on the rare release). Never changed once made; a new one replaces it.
+ */
+interface Held<Owner> extends VipAllocation {
+  /** Who the VIP was allocated to (see `allocate`). */
+  readonly owner: Owner | undefined;
+}
+
+/** Offsets taken for a key by `takeHint`, waiting for `allocate` (within one update). */
+interface Hinted {
+  o4: number | undefined;
+  o6: number | undefined;
+}
+
+/**
+ * The VIP allocator as a long-lived state machine, so a reload that changes one file touches
+ * only that file's hosts (DESIGN §2 semantics, the same as `allocateVips`): addresses declared
+ * anywhere are never handed out, a host keeps its VIP until it goes away, a freed address is
+ * the next one handed out, and hints (the persisted state) are honoured when still free.
+ */
+export class VipAllocator<Owner = undefined> extends AddressSpaces<AllocationKey> {
+  private readonly held = new Map<AllocationKey, Held<Owner>>();
+  private readonly hinted = new Map<AllocationKey, Hinted>();
+
   get(key: AllocationKey): VipAllocation | undefined {
     return this.held.get(key);
   }
@@ -125,13 +167,7 @@ export class VipAllocator<Owner = undefined> {
    */
   takeHint(key: AllocationKey, hint: VipAllocation): void {
     if (this.held.has(key) || this.hinted.has(key)) return;
-    const h4 = ipv4Offset(hint.v4);
-    const h6 = ipv6Offset(hint.v6);
-    const o4 = h4 !== undefined && this.v4.isFree(h4) ? h4 : undefined;
-    const o6 = h6 !== undefined && this.v6.isFree(h6) ? h6 : undefined;
-    if (o4 !== undefined) this.v4.take(o4, key);
-    if (o6 !== undefined) this.v6.take(o6, key);
-    this.hinted.set(key, { o4, o6 });
+    this.hinted.set(key, this.takeFreeOffsets(key, hint));
   }
 
   /**
@@ -148,19 +184,15 @@ export class VipAllocator<Owner = undefined> {
 
   /**
    * `allocate` for a key the caller knows holds nothing, not even a hint taken in the first
-   * pass: the lowest free addresses, without looking the key up (a table build allocates
-   * 240,000 such keys).
+   * pass: the lowest free addresses, without looking the key up.
    */
   allocateNew(key: AllocationKey, owner?: Owner): VipAllocation {
     return this.complete(key, undefined, owner);
   }
 
   private complete(key: AllocationKey, hinted: Hinted | undefined, owner: Owner | undefined): VipAllocation {
-    const o4 = hinted?.o4 ?? this.v4.takeLowest(key);
-    const o6 = hinted?.o6 ?? this.v6.takeLowest(key);
-    if (o4 === undefined) this.exhausted.v4++;
-    if (o6 === undefined) this.exhausted.v6++;
-    const done: Held<Owner> = { v4: o4 === undefined ? '' : ipv4FromOffset(o4), v6: o6 === undefined ? '' : ipv6FromOffset(o6), owner };
+    const done = { v4: '', v6: '', owner };
+    this.completeInto(key, hinted, done);
     this.held.set(key, done);
     return done;
   }
@@ -169,11 +201,7 @@ export class VipAllocator<Owner = undefined> {
   release(key: AllocationKey): VipAllocation | undefined {
     const h = this.held.get(key);
     if (h === undefined) return undefined;
-    // An empty text is a family left out because its range was full.
-    if (h.v4 !== '') this.v4.release(ipv4Offset(h.v4)!, key);
-    else this.exhausted.v4 = Math.max(0, this.exhausted.v4 - 1);
-    if (h.v6 !== '') this.v6.release(ipv6Offset(h.v6)!, key);
-    else this.exhausted.v6 = Math.max(0, this.exhausted.v6 - 1);
+    this.releaseTexts(key, h);
     this.held.delete(key);
     return h;
   }
@@ -207,38 +235,8 @@ export interface VipSlot {
  * itself. At 240,000 keys that saves the key strings, the key → VIP map and an object per VIP.
  * A released slot is cleared (`v4` undefined) and may be allocated again.
  */
-export class SlotAllocator<S extends VipSlot> {
-  private readonly v4 = new Space<S>(V4_MAX_OFFSET);
-  private readonly v6 = new Space<S>(V6_MAX_OFFSET);
+export class SlotAllocator<S extends VipSlot> extends AddressSpaces<S> {
   private readonly hinted = new Map<S, Hinted>();
-  exhausted = { v4: 0, v6: 0 };
-
-  /** Declared addresses (spec/status/clusterIP) of a record now in use; returns displaced slots. */
-  claim(addresses: readonly string[]): S[] {
-    const displaced: S[] = [];
-    for (const a of addresses) {
-      const o4 = ipv4Offset(a);
-      if (o4 !== undefined) {
-        const k = this.v4.claim(o4);
-        if (k !== undefined) displaced.push(k);
-      }
-      const o6 = ipv6Offset(a);
-      if (o6 !== undefined) {
-        const k = this.v6.claim(o6);
-        if (k !== undefined) displaced.push(k);
-      }
-    }
-    return displaced;
-  }
-
-  unclaim(addresses: readonly string[]): void {
-    for (const a of addresses) {
-      const o4 = ipv4Offset(a);
-      if (o4 !== undefined) this.v4.unclaim(o4);
-      const o6 = ipv6Offset(a);
-      if (o6 !== undefined) this.v6.unclaim(o6);
-    }
-  }
 
   /** Does `slot` hold a VIP? */
   holds(slot: S): boolean {
@@ -248,13 +246,7 @@ export class SlotAllocator<S extends VipSlot> {
   /** See `VipAllocator.takeHint`. */
   takeHint(slot: S, hint: VipAllocation): void {
     if (slot.v4 !== undefined || this.hinted.has(slot)) return;
-    const h4 = ipv4Offset(hint.v4);
-    const h6 = ipv6Offset(hint.v6);
-    const o4 = h4 !== undefined && this.v4.isFree(h4) ? h4 : undefined;
-    const o6 = h6 !== undefined && this.v6.isFree(h6) ? h6 : undefined;
-    if (o4 !== undefined) this.v4.take(o4, slot);
-    if (o6 !== undefined) this.v6.take(o6, slot);
-    this.hinted.set(slot, { o4, o6 });
+    this.hinted.set(slot, this.takeFreeOffsets(slot, hint));
   }
 
   /** See `VipAllocator.allocate`: fills `slot` unless it holds a VIP already. */
@@ -271,25 +263,17 @@ export class SlotAllocator<S extends VipSlot> {
   }
 
   private complete(slot: S, hinted: Hinted | undefined): void {
-    const o4 = hinted?.o4 ?? this.v4.takeLowest(slot);
-    const o6 = hinted?.o6 ?? this.v6.takeLowest(slot);
-    if (o4 === undefined) this.exhausted.v4++;
-    if (o6 === undefined) this.exhausted.v6++;
-    slot.v4 = o4 === undefined ? '' : ipv4FromOffset(o4);
-    slot.v6 = o6 === undefined ? '' : ipv6FromOffset(o6);
+    this.completeInto(slot, hinted, slot);
   }
 
   /** Free `slot`'s addresses and clear it; returns what it held (a hint for a re-add in the same update). */
   release(slot: S): VipAllocation | undefined {
     const v4 = slot.v4;
     if (v4 === undefined) return undefined;
-    const v6 = slot.v6;
-    if (v4 !== '') this.v4.release(ipv4Offset(v4)!, slot);
-    else this.exhausted.v4 = Math.max(0, this.exhausted.v4 - 1);
-    if (v6 !== '') this.v6.release(ipv6Offset(v6)!, slot);
-    else this.exhausted.v6 = Math.max(0, this.exhausted.v6 - 1);
+    const held = { v4, v6: slot.v6 };
+    this.releaseTexts(slot, held);
     slot.v4 = undefined;
     slot.v6 = '';
-    return { v4, v6 };
+    return held;
   }
 }
