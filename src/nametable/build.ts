@@ -374,8 +374,13 @@ interface PendingAllocation {
   unit: Unit;
   record: ServiceEntryRecord;
   host: string;
-  /** A hint was taken for it in the first pass (else the key holds nothing yet). */
-  hinted: boolean;
+  /**
+   * What the key held before, taken as its hint in the first pass: its VIP released in this
+   * update, else the state file's; undefined when it holds nothing yet.
+   */
+  hint: VipAllocation | undefined;
+  /** The hint is a VIP released in this update, not the state file's. */
+  hintReleased: boolean;
 }
 
 /** The first-time allocation order (creation time, namespace, name, host). */
@@ -844,7 +849,7 @@ export class TableBuilder {
           } else addWanter(key, unit);
           if (!fromEmpty) affectedKeys.set(key, host);
           // From empty, units come in input order, so a key's first wanter is its winner.
-          else if (firstWanter) toAllocate.push({ key, unit, record, host, hinted: false });
+          else if (firstWanter) toAllocate.push({ key, unit, record, host, hint: undefined, hintReleased: false });
         }
       }
       // Each affected key goes to its first wanter in input order (the same record a fresh build
@@ -864,7 +869,7 @@ export class TableBuilder {
         if (winner !== undefined) {
           derive(winner);
           const record = winner.record as ServiceEntryRecord;
-          toAllocate.push({ key, unit: winner, record, host, hinted: false });
+          toAllocate.push({ key, unit: winner, record, host, hint: undefined, hintReleased: false });
         }
       }
       if (toAllocate.length > 1) toAllocate.sort(byAllocationOrder);
@@ -874,10 +879,12 @@ export class TableBuilder {
       const texts = lookUp ? toAllocate.map((a) => allocationKey(a.record.namespace, a.record.name, a.host)) : undefined;
       if (texts !== undefined) {
         toAllocate.forEach((a, i) => {
-          const hint = released.get(texts[i]) ?? this.hints.get(texts[i]);
+          const releasedVip = released.get(texts[i]);
+          const hint = releasedVip ?? this.hints.get(texts[i]);
           if (hint === undefined) return;
           this.allocator.takeHint(a.key, hint);
-          a.hinted = true;
+          a.hint = hint;
+          a.hintReleased = releasedVip !== undefined;
         });
       }
       // The state file is only rewritten when what it would say changed: a key that is new or
@@ -886,19 +893,17 @@ export class TableBuilder {
       // key its VIP back must not cause one).
       let regained = 0;
       let keptHints = 0;
-      toAllocate.forEach((a, i) => {
-        // What the key held before: released in this update, or persisted in the state file.
-        const releasedVip = texts === undefined ? undefined : released.get(texts[i]);
-        const before = releasedVip ?? (texts === undefined ? undefined : this.hints.get(texts[i]));
+      for (const a of toAllocate) {
         const key = a.key;
+        const before = a.hint;
         // A key without a hint holds nothing yet: the allocator need not look it up.
-        if (a.hinted) this.allocator.allocate(key);
+        if (before !== undefined) this.allocator.allocate(key);
         else this.allocator.allocateNew(key);
         setHolders(key, wantersOf(key), a.unit);
         if (before === undefined || before.v4 !== key.v4 || before.v6 !== key.v6) allocationsChanged = true;
-        else if (releasedVip !== undefined) regained++;
+        else if (a.hintReleased) regained++;
         else keptHints++;
-      });
+      }
       if (regained !== released.size || keptHints !== this.hints.size) allocationsChanged = true;
     } else if (released.size > 0) allocationsChanged = true;
 
