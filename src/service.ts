@@ -60,7 +60,7 @@ async function readResolvConf(path: string): Promise<ResolvConf | undefined> {
 }
 
 /**
- * meshdns as a running service (DESIGN §5): load → serve → reload → stop. Owns the sockets,
+ * meshdns as a running service (docs/ARCHITECTURE.md §5): load → serve → reload → stop. Owns the sockets,
  * the current table and the upstream list; everything it calls is a pure builder or a handler.
  */
 export class MeshDnsService {
@@ -111,7 +111,7 @@ export class MeshDnsService {
   private debugQueries = false;
   private countQueries = true;
   lastReload: { at: number; summary: ReloadSummary } | undefined;
-  // resolv.conf capture (DESIGN §4): see the "resolv.conf capture" methods below.
+  // resolv.conf capture (docs/ARCHITECTURE.md §4): see the "resolv.conf capture" methods below.
   private resolvConfManager: ResolvConfManager | undefined;
   private captureStatus: 'captured' | 'not-managed' | 'restored' | 'error' = 'not-managed';
   private captureError: string | undefined;
@@ -311,7 +311,7 @@ export class MeshDnsService {
     if (this.server.udpEngineUnavailable !== undefined) this.log.warn(`UDP through Node's ${this.server.udpEngineNote}`);
     this.startSettings = snap.settings;
     this.loops.probe(this.upstreamList);
-    // Capture only once the listeners answer and the first table is loaded (DESIGN §4, §5).
+    // Capture only once the listeners answer and the first table is loaded (docs/ARCHITECTURE.md §4, §5).
     await this.syncResolvConfCapture(snap);
     if (snap.settings.metrics !== '') {
       const started = await startMetricsServer(snap.settings.metrics, this.metrics, {
@@ -511,7 +511,7 @@ export class MeshDnsService {
     }));
   }
 
-  /** Every input file and directory, and resolv.conf (DESIGN §1, §4). */
+  /** Every input file and directory, and resolv.conf (docs/ARCHITECTURE.md §1, §4). */
   private watchTargets(snap: Snapshot): WatchTarget[] {
     const s = snap.settings;
     return [
@@ -554,7 +554,7 @@ export class MeshDnsService {
     await this.reload('resolv.conf changed');
   }
 
-  // ---- resolv.conf capture (DESIGN §4) ----
+  // ---- resolv.conf capture (docs/ARCHITECTURE.md §4) ----
 
   private managerFor(snap: Snapshot): ResolvConfManager {
     const { path } = snap.settings.resolvConf;

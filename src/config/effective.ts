@@ -1,7 +1,7 @@
 import { BootstrapValues, EffectiveConfig, Settings } from './types';
 
 /**
- * Applies the precedence of DESIGN §1: the settings file (only keys it set) > cluster.env >
+ * Applies the precedence of docs/ARCHITECTURE.md §1: the settings file (only keys it set) > cluster.env >
  * mesh config > defaults. DNS capture defaults to on, as istioctl does; auto-allocation too.
  */
 export function resolveEffectiveConfig(settings: Settings, clusterEnv: BootstrapValues | undefined, mesh: BootstrapValues | undefined): EffectiveConfig {

@@ -8,7 +8,7 @@ import { IpPort, formatHostPort, parseEndpoint, parseIpPort } from './hostPort';
 import { LogLevel, ResolvConfManage, Settings } from './types';
 import { loadYamlDocument } from './yamlDocument';
 
-/** The settings of DESIGN §6 when `meshdns.yaml` sets nothing. A fresh object on every call. */
+/** The settings of docs/ARCHITECTURE.md §6 when `meshdns.yaml` sets nothing. A fresh object on every call. */
 export function defaultSettings(): Settings {
   return {
     listen: [{ host: '127.0.0.1', port: 53, family: 4 }],
@@ -105,7 +105,7 @@ const RULES: readonly Rule[] = [
   rule('log.level', readLogLevel, (s, v) => (s.log.level = v)),
 ];
 
-/** Every dotted key the settings file knows, in the order of DESIGN §6. */
+/** Every dotted key the settings file knows, in the order of docs/ARCHITECTURE.md §6. */
 export const SETTINGS_KEYS: readonly string[] = RULES.map((r) => r.key);
 
 function walkSection(map: Record<string, unknown>, prefix: string, settings: Settings, explicit: Set<string>, problems: Problem[], file: string): void {

@@ -15,7 +15,7 @@ export interface Upstream {
 export type ResolvConfManage = 'auto' | 'true' | 'false';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
-/** The settings file (`meshdns.yaml`, DESIGN §6) after validation and defaults. */
+/** The settings file (`meshdns.yaml`, docs/ARCHITECTURE.md §6) after validation and defaults. */
 export interface Settings {
   listen: ListenAddress[];
   clusterDomain: string;

@@ -14,7 +14,7 @@ function isLoopbackListener(l: ListenAddress): boolean {
 }
 
 /**
- * Who may query (DESIGN §6 `allowFrom`): loopback always, plus the configured networks.
+ * Who may query (docs/ARCHITECTURE.md §6 `allowFrom`): loopback always, plus the configured networks.
  * Returns undefined when every listener is loopback-only: then the kernel already restricts
  * clients to this host and the per-packet check is skipped on the hot path.
  */

@@ -4,7 +4,7 @@ import { localAnswer, nodata, ptrAnswer, srvAnswer } from './wire';
 import { RRClass, RRType } from './wire/constants';
 
 /**
- * Answers names of the mesh table (DESIGN §2–3): A/AAAA for every key form, PTR for table
+ * Answers names of the mesh table (docs/ARCHITECTURE.md §2–3): A/AAAA for every key form, PTR for table
  * addresses, SRV for named ports; class IN only. Everything else — other classes, other qtypes
  * even for known names (as Istio does), unknown names — goes on to the cache and forwarder.
  * The table is read through a getter so a reload swaps it without touching the chain.

@@ -18,7 +18,7 @@ export interface QueryOutcome {
 export type QueryObserver = (outcome: QueryOutcome) => void;
 
 /**
- * The query path (DESIGN §3): parse → handlers in order → respond (fit to the client's limit).
+ * The query path (docs/ARCHITECTURE.md §3): parse → handlers in order → respond (fit to the client's limit).
  * Handlers answer synchronously where they can (local answers), so the hot path allocates no
  * promise; only a handler that calls `next` or waits on the network makes one.
  */

@@ -5,7 +5,7 @@ export interface Edns {
   dnssecOk: boolean;
 }
 
-/** A parsed, validated client query: exactly one question (DESIGN §3 guard rules already applied). */
+/** A parsed, validated client query: exactly one question (docs/ARCHITECTURE.md §3 guard rules already applied). */
 export interface Query {
   /** The client's bytes, untouched. */
   packet: Buffer;

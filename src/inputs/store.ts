@@ -17,7 +17,7 @@ import { parseResolvConf, type ResolvConf } from '../system/resolvconf/parse';
 
 /**
  * Reads every input file and remembers, per file, the last content that parsed cleanly
- * (DESIGN §1: a broken file is reported and its last good content stays in use; the other
+ * (docs/ARCHITECTURE.md §1: a broken file is reported and its last good content stays in use; the other
  * files are unaffected; a missing file is not an error).
  */
 

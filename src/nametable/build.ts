@@ -8,7 +8,7 @@ import { addressOfReverseName } from './reverse';
 import { CompactMultiMap } from './multiMap';
 
 /**
- * The name table (DESIGN §2) is kept by a `TableBuilder` that applies Istio's rules per
+ * The name table (docs/ARCHITECTURE.md §2) is kept by a `TableBuilder` that applies Istio's rules per
  * *contribution* — one name offered by one record or hosts file — and merges the contributions
  * of a name. A full build adds every record; a reload that changed one file removes that file's
  * old records and adds its new ones, re-merging only the names they touch, so applying a change
@@ -30,7 +30,7 @@ export interface BuilderInputs {
   namespace: string;
   /** Search domains of the original resolv.conf, in order. */
   searchDomains: readonly string[];
-  /** Local VIP allocation on (DESIGN §2). */
+  /** Local VIP allocation on (docs/ARCHITECTURE.md §2). */
   autoAllocate: boolean;
 }
 
@@ -86,7 +86,7 @@ interface Unit {
 }
 
 /**
- * One VIP key (`namespace/name/host`, DESIGN §2) that some unit wants, and the allocator's slot
+ * One VIP key (`namespace/name/host`, docs/ARCHITECTURE.md §2) that some unit wants, and the allocator's slot
  * for it: the VIP it holds is written onto it. There is no key string: the host is the record's
  * own string, and namespace/name are those of the wanting units' record (every wanter of a key
  * is the same record, given twice). `builder.vipKeys` finds keys by host; `allocations()` builds
@@ -1060,7 +1060,7 @@ export interface TableInputs {
 }
 
 /**
- * Build the table in one go (DESIGN §2). Pure: same inputs, same table. The records are taken
+ * Build the table in one go (docs/ARCHITECTURE.md §2). Pure: same inputs, same table. The records are taken
  * as they are (endpoints already attached); `allocations` seed the allocator, so the VIPs are
  * the given ones.
  */

@@ -22,7 +22,7 @@ export interface NameInfo {
   origins: readonly NameOrigin[];
 }
 
-/** How a query name maps onto the table (DESIGN §2). */
+/** How a query name maps onto the table (docs/ARCHITECTURE.md §2). */
 export type Lookup =
   /** The name itself is a key. */
   | { kind: 'name'; info: NameInfo }

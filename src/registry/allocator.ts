@@ -3,7 +3,7 @@ import type { ServiceEntryRecord, ServiceRecord, VipAllocation } from './types';
 import { VipAllocator } from './vipAllocator';
 
 /**
- * Local VIP auto-allocation with Istio's v2 semantics (DESIGN §2): one IPv4 from 240.240.0.0/16
+ * Local VIP auto-allocation with Istio's v2 semantics (docs/ARCHITECTURE.md §2): one IPv4 from 240.240.0.0/16
  * and one IPv6 from 2001:2::/48 per qualifying ServiceEntry host, handed out sequentially from
  * 240.240.0.1 / 2001:2::1, skipping every address already in use. Pure: the previous allocations
  * come in, the new ones go out; persisting them is `allocatorState.ts`'s job.
@@ -145,7 +145,7 @@ export function declaredAddresses(record: ServiceRecord): string[] {
   return out;
 }
 
-/** The hosts of a record that get a local VIP (DESIGN §2 qualification). */
+/** The hosts of a record that get a local VIP (docs/ARCHITECTURE.md §2 qualification). */
 export function allocatableHosts(record: ServiceRecord): string[] {
   // Record-level checks once, not per host: most records of a 100,000-entry registry stop here.
   if (record.kind === 'Service' || !recordQualifies(record)) return [];

@@ -5,7 +5,7 @@ import type { Problem } from '../problem';
 import { writeFileAtomic } from '../system/atomicWrite';
 import type { Allocations } from './allocator';
 
-/** The state file that keeps every host's VIP across restarts (DESIGN §2). */
+/** The state file that keeps every host's VIP across restarts (docs/ARCHITECTURE.md §2). */
 export const VIP_STATE_FILE = 'vips.json';
 
 interface StateFileV1 {

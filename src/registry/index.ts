@@ -1,4 +1,4 @@
-// Registry: manifests → typed service records (DESIGN §1, §2). Everything but load.ts is pure.
+// Registry: manifests → typed service records (docs/ARCHITECTURE.md §1, §2). Everything but load.ts is pure.
 export type * from './types';
 export type { DocumentRef } from './location';
 export type { SplitDocument } from './documents';

@@ -54,7 +54,7 @@ class Space<Key = AllocationKey> {
 }
 
 /**
- * The rules both allocators share (DESIGN §2): declared addresses are never handed out, hints
+ * The rules both allocators share (docs/ARCHITECTURE.md §2): declared addresses are never handed out, hints
  * are taken where still free, the lowest free address otherwise, and a family whose range is
  * full is left empty and counted. `Holder` is what an address is held by: a key string
  * (`VipAllocator`) or the caller's per-key object (`SlotAllocator`); each subclass keeps what a
@@ -143,7 +143,7 @@ interface Hinted {
 
 /**
  * The VIP allocator as a long-lived state machine, so a reload that changes one file touches
- * only that file's hosts (DESIGN §2 semantics, the same as `allocateVips`): addresses declared
+ * only that file's hosts (docs/ARCHITECTURE.md §2 semantics, the same as `allocateVips`): addresses declared
  * anywhere are never handed out, a host keeps its VIP until it goes away, a freed address is
  * the next one handed out, and hints (the persisted state) are honoured when still free.
  */

@@ -46,7 +46,7 @@ function depthBetween(from: string, to: string): number {
 }
 
 /**
- * Watches every input (DESIGN §1: files and directories that may be missing at start, appear
+ * Watches every input (docs/ARCHITECTURE.md §1: files and directories that may be missing at start, appear
  * later, change, be replaced by an editor's atomic save, or be removed) and reports bursts of
  * changes after a quiet period. Each target is watched from its nearest existing ancestor with
  * everything off the path to it ignored, so a registry directory created after start is seen

@@ -15,7 +15,7 @@ function valueAt(s: Settings, key: string): unknown {
 
 const show = (problems: Problem[]): string => problems.map(formatProblem).join('\n');
 
-test('defaults match DESIGN §6', () => {
+test('defaults match docs/ARCHITECTURE.md §6', () => {
   const d = defaultSettings();
   assert.equal(d.listen, [{ host: '127.0.0.1', port: 53, family: 4 }]);
   assert.is(d.clusterDomain, 'cluster.local');

@@ -1,4 +1,4 @@
-// Istio parity (DESIGN §2–3, issue #3): every row of the parity table (parityRows.ts) runs over
+// Istio parity (docs/ARCHITECTURE.md §2–3, issue #3): every row of the parity table (parityRows.ts) runs over
 // UDP — on the native batching engine and on Node's dgram — and over TCP against a real meshdns
 // service, with a scripted upstream for the forwarded names.
 import { test } from 'uvu';

@@ -1,4 +1,4 @@
-// The Istio parity table (DESIGN §2–3, issue #3): the query → answer vectors of Istio's own DNS
+// The Istio parity table (docs/ARCHITECTURE.md §2–3, issue #3): the query → answer vectors of Istio's own DNS
 // proxy test (docs/istio-dns-parity.md, rows numbered as there), restated for meshdns's inputs,
 // plus rows for what meshdns does beyond Istio. Shared by parity.test.ts (every row over every
 // transport and UDP engine) and fastPath.test.ts (the fast path's bytes equal the general path's).

@@ -1,4 +1,4 @@
-// The input store keeps each file's last good content (DESIGN §1).
+// The input store keeps each file's last good content (docs/ARCHITECTURE.md §1).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';

@@ -5,7 +5,7 @@ import { allocateVips } from '../../src/registry/allocator';
 import type { ServiceRecord } from '../../src/registry/types';
 import { se, svc } from './records';
 
-// The table of Istio's DNS proxy behaviours (DESIGN §2), one row per rule.
+// The table of Istio's DNS proxy behaviours (docs/ARCHITECTURE.md §2), one row per rule.
 // Workload namespace ns1, cluster domain cluster.local, search domains as on a ns1 pod.
 const records: ServiceRecord[] = [
   svc('productpage', 'ns1', ['9.9.9.9']),

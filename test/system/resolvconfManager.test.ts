@@ -1,4 +1,4 @@
-// ResolvConfManager against real files at temp paths (DESIGN §4): every lifecycle case without
+// ResolvConfManager against real files at temp paths (docs/ARCHITECTURE.md §4): every lifecycle case without
 // a running service. The namespace tests prove the same with glibc's resolver.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

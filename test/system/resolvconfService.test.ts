@@ -1,4 +1,4 @@
-// The service and resolv.conf (DESIGN §4, issue 4): capture after the listeners are bound,
+// The service and resolv.conf (docs/ARCHITECTURE.md §4, issue 4): capture after the listeners are bound,
 // upstreams and search domains from the saved original, restore on stop, capture switched off
 // and on in the mesh config, external rewrites, crash recovery, immutable file. The service must
 // listen on port 53 to capture, so this file re-runs itself in private network/mount namespaces.

@@ -1,4 +1,4 @@
-// sd_notify (DESIGN §5): message formatting, watchdog interval per sd_watchdog_enabled(3),
+// sd_notify (docs/ARCHITECTURE.md §5): message formatting, watchdog interval per sd_watchdog_enabled(3),
 // ordering of queued messages, and the no-op path without $NOTIFY_SOCKET. The real thing —
 // systemd receiving these — is proven in systemd.test.ts.
 import { test } from 'uvu';

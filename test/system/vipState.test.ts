@@ -1,4 +1,4 @@
-// The VIP state file in the running service (DESIGN §2: a host keeps its VIP across restarts):
+// The VIP state file in the running service (docs/ARCHITECTURE.md §2: a host keeps its VIP across restarts):
 // a VIP handed out while serving is saved, also when the service stops before the batched save
 // ran; and a reload that leaves every VIP where it was does not rewrite the file.
 import { test } from 'uvu';

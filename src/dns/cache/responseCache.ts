@@ -91,7 +91,7 @@ function shapeStored(entry: Entry, edns: boolean, dnssecOk: boolean): ShapedRepl
 }
 
 /**
- * Upstream replies by question (DESIGN §3, beyond Istio). A hit is a copy of the stored bytes
+ * Upstream replies by question (docs/ARCHITECTURE.md §3, beyond Istio). A hit is a copy of the stored bytes
  * with every TTL (but OPT's) lowered by the whole seconds elapsed, the client's ID and the
  * client's question spelling (0x20-safe). Fitting a hit to the client (OPT, truncation) is the
  * caller's job: see `createCacheHandler`.

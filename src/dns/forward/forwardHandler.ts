@@ -10,7 +10,7 @@ import { tcpExchange } from './tcpExchange';
 import { UdpSocketPool, UdpSocketPoolOptions } from './udpSocketPool';
 
 /**
- * The last link of the chain (DESIGN §3): forwards a query to the upstream resolvers and
+ * The last link of the chain (docs/ARCHITECTURE.md §3): forwards a query to the upstream resolvers and
  * passes their answer through, changing only the ID, the OPT presence and truncation.
  *
  * Policy, like resolv.conf: servers in order, `attempts` rounds over the list; a timeout, a

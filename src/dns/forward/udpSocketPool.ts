@@ -7,7 +7,7 @@ import { HEADER_SIZE, isResponse, readId, sameQuestion } from './message';
 import { RandomIdSource } from './randomId';
 
 /**
- * UDP client sockets for upstream exchanges, with the spoofing defences of DESIGN §3:
+ * UDP client sockets for upstream exchanges, with the spoofing defences of docs/ARCHITECTURE.md §3:
  * every socket is bound to a kernel-chosen random port and replaced after `maxUsesPerSocket`
  * exchanges or `maxSocketAgeMs`, so the source port keeps changing; every exchange gets a
  * random ID; a reply counts only if source address/port, ID and question all match; anything

@@ -1,4 +1,4 @@
-/** The DNS wire layer (DESIGN §3): parsing queries, building local replies, fitting replies to the client. */
+/** The DNS wire layer (docs/ARCHITECTURE.md §3): parsing queries, building local replies, fitting replies to the client. */
 export { RRType, RRClass, Rcode, Opcode, Flag, EDNS_ADVERTISED_SIZE, UDP_DEFAULT_MAX, TCP_MAX } from './constants';
 export { parseQuery } from './query';
 export type { ParseOutcome } from './query';

@@ -1,5 +1,5 @@
 /**
- * Client packet → validated Query, or the reply the guard rules of DESIGN §3 call for.
+ * Client packet → validated Query, or the reply the guard rules of docs/ARCHITECTURE.md §3 call for.
  *
  * Hand-written for the hot shape (one question, optional OPT): one pass over the bytes, the name
  * decoded once. Never throws; every malformed input maps to a documented outcome:

@@ -1,5 +1,5 @@
 /**
- * Reply builders for the local answers and errors (DESIGN §3).
+ * Reply builders for the local answers and errors (docs/ARCHITECTURE.md §3).
  *
  * Every reply is one `Buffer.allocUnsafe` sized exactly, then filled: the header, the question
  * copied byte for byte from the query (so the client's letter case is echoed, 0x20-safe), the
@@ -112,7 +112,7 @@ function addressRecords(
 }
 
 /**
- * A/AAAA answer for a name found in the table (DESIGN §2–3), AA=1.
+ * A/AAAA answer for a name found in the table (docs/ARCHITECTURE.md §2–3), AA=1.
  * - `name`/`wildcard`: the addresses owned by the query name; none of the asked family → NODATA.
  * - `search`: CNAME query → target (lower case, as in the table), then the addresses owned by
  *   the target (a pointer to the CNAME's rdata); none of the asked family → the CNAME alone.

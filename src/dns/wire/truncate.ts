@@ -1,5 +1,5 @@
 /**
- * Making a reply fit the client (DESIGN §3): anything larger than the client accepts becomes
+ * Making a reply fit the client (docs/ARCHITECTURE.md §3): anything larger than the client accepts becomes
  * header + question (+ OPT) with TC=1, so the client retries over TCP. Works on any reply bytes,
  * local or from an upstream; upstream replies otherwise pass through unchanged but for the ID.
  */

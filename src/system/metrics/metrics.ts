@@ -53,7 +53,7 @@ export function classifyOutcome(o: QueryOutcome): Outcome {
 }
 
 /**
- * meshdns's Prometheus metrics (DESIGN §5; Istio's names with a `meshdns_` prefix where one
+ * meshdns's Prometheus metrics (docs/ARCHITECTURE.md §5; Istio's names with a `meshdns_` prefix where one
  * exists). Query counting is a typed-array increment: labels are only materialized at scrape.
  */
 export class MeshDnsMetrics {

@@ -48,7 +48,7 @@ function describe(saved: SavedOriginal | FileState): string {
 }
 
 /**
- * The resolv.conf lifecycle of DESIGN §4: save the original (with mode and link state) before
+ * The resolv.conf lifecycle of docs/ARCHITECTURE.md §4: save the original (with mode and link state) before
  * any change, write ours atomically, follow rewrites by others, put the original back byte for
  * byte when meshdns stops — only while the file is still ours — and recover after a crash.
  * Every operation runs one at a time (a watcher event during stop must not interleave).

@@ -24,7 +24,7 @@ function isOurs(u: Upstream, listen: readonly ListenAddress[]): boolean {
 }
 
 /**
- * The servers to forward to (DESIGN §3–4): `upstreams:` from settings when given, else the
+ * The servers to forward to (docs/ARCHITECTURE.md §3–4): `upstreams:` from settings when given, else the
  * original resolv.conf's nameservers, where a systemd-resolved stub is replaced by the real
  * uplinks and meshdns's own listen addresses are dropped (forwarding to ourselves would loop).
  */
