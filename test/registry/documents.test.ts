@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadAll } from 'js-yaml';
 import { splitDocuments } from '../../src/registry/documents';
-import { istioFixture, registryFixture } from './fixturePaths';
+import { registryFixture, sampleFixture } from './fixturePaths';
 
 const FILE = '/etc/meshdns/registry.d/test.yaml';
 
@@ -118,8 +118,8 @@ for (const row of rows) {
   });
 }
 
-test('document indices match js-yaml loadAll on the upstream samples and the List fixture', () => {
-  for (const { file, text } of [istioFixture('bookinfo.yaml'), istioFixture('se-example.yaml'), istioFixture('tcp-echo.yaml'), registryFixture('kubectl-get-services-serviceentries.yaml')]) {
+test('document indices match js-yaml loadAll on the sample manifests and the List fixture', () => {
+  for (const { file, text } of [sampleFixture('storefront.yaml'), sampleFixture('serviceentry-shapes.yaml'), sampleFixture('line-echo.yaml'), registryFixture('kubectl-get-services-serviceentries.yaml')]) {
     const reference = loadAll(text)
       .map((doc, index) => ({ index: String(index), doc }))
       .filter(({ doc }) => doc !== null && doc !== undefined)
@@ -133,8 +133,8 @@ test('document indices match js-yaml loadAll on the upstream samples and the Lis
   }
 });
 
-test('bookinfo has 14 documents (4 Services, 4 ServiceAccounts, 6 Deployments) indexed 0..13', () => {
-  const { file, text } = istioFixture('bookinfo.yaml');
+test('storefront.yaml has 14 documents (4 Services, 4 ServiceAccounts, 6 Deployments) indexed 0..13', () => {
+  const { file, text } = sampleFixture('storefront.yaml');
   const parsed = splitDocuments(text, file);
   assert.equal(
     parsed.value.map((d) => d.index),

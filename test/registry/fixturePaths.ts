@@ -2,27 +2,28 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
- * Fixture directories, found by walking up from this file, so the tests work both from
- * test/registry (tsx) and from dist/test/registry (compiled): fixtures are not copied to dist.
+ * The repository's own fixture directories. Fixtures are not copied to dist, so the root is
+ * found by walking up from this file to the checkout's package.json (from test/registry under
+ * tsx or dist/test/registry when compiled); the walk never leaves the repository.
  */
-function findUp(relative: string): string {
+function repositoryRoot(): string {
   let dir = __dirname;
   for (;;) {
-    const candidate = join(dir, relative);
-    if (existsSync(candidate)) return candidate;
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'test', 'fixtures'))) return dir;
     const parent = dirname(dir);
-    if (parent === dir) throw new Error(`fixture directory ${relative} not found above ${__dirname}`);
+    if (parent === dir) throw new Error(`no repository root (package.json with test/fixtures) above ${__dirname}`);
     dir = parent;
   }
 }
 
-/** Upstream Istio samples (read-only, shared by all engineers). */
-export const ISTIO_FIXTURES = findUp(join('shared', 'fixtures', 'istio'));
-/** This folder's own fixtures (kubectl output). */
-export const REGISTRY_FIXTURES = findUp(join('test', 'fixtures', 'registry'));
+const FIXTURES = join(repositoryRoot(), 'test', 'fixtures', 'registry');
+/** Manifests in the shapes users apply (multi-document files, each ServiceEntry API version). */
+export const SAMPLE_FIXTURES = join(FIXTURES, 'samples');
+/** kubectl output (kind: List, server-side fields, EndpointSlices). */
+export const REGISTRY_FIXTURES = FIXTURES;
 
-export function istioFixture(name: string): { file: string; text: string } {
-  const file = join(ISTIO_FIXTURES, name);
+export function sampleFixture(name: string): { file: string; text: string } {
+  const file = join(SAMPLE_FIXTURES, name);
   return { file, text: readFileSync(file, 'utf8') };
 }
 

@@ -7,7 +7,7 @@ import { parseRegistryText } from '../../src/registry/parseFile';
 import { splitDocuments } from '../../src/registry/documents';
 import type { Parsed } from '../../src/problem';
 import type { RegistryDocuments } from '../../src/registry/types';
-import { istioFixture, registryFixture } from './fixturePaths';
+import { registryFixture, sampleFixture } from './fixturePaths';
 
 const FILE = 'fuzz.yaml';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
@@ -41,10 +41,10 @@ function parseAndCheck(text: string): void {
 }
 
 const fixtures = [
-  istioFixture('bookinfo.yaml'),
-  istioFixture('se-example.yaml'),
-  istioFixture('serviceentry-address-allocated.yaml'),
-  istioFixture('tcp-echo.yaml'),
+  sampleFixture('storefront.yaml'),
+  sampleFixture('serviceentry-shapes.yaml'),
+  sampleFixture('serviceentry-status.yaml'),
+  sampleFixture('line-echo.yaml'),
   registryFixture('kubectl-get-services-serviceentries.yaml'),
   registryFixture('kubectl-get-endpointslices-endpoints.json'),
 ].map((f) => f.text);

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseRegistryText } from '../../src/registry/parseFile';
 import type { KubeServiceRecord, RegistryDocuments, ServiceEntryRecord, ServicePort, ServiceRecord } from '../../src/registry/types';
-import { istioFixture, registryFixture } from './fixturePaths';
+import { registryFixture, sampleFixture } from './fixturePaths';
 
 /** Records without `source.file` (the absolute fixture path differs per checkout) and with plain statusAddresses. */
 function plain(records: ServiceRecord[]): unknown[] {
@@ -36,39 +36,41 @@ function se(name: string, namespace: string, document: string, rest: Partial<Ser
   };
 }
 
-test('upstream bookinfo.yaml: 4 Services in "default", ServiceAccounts and Deployments counted', () => {
-  const { file, text } = istioFixture('bookinfo.yaml');
+const http8080: ServicePort[] = [{ name: 'http', port: 8080, transport: 'tcp' }];
+
+test('storefront.yaml: 4 Services in "default", ServiceAccounts and Deployments counted', () => {
+  const { file, text } = sampleFixture('storefront.yaml');
   const parsed = parseRegistryText(text, file);
   assert.equal(parsed.problems, []);
   assert.equal(plain(parsed.value.records), [
-    svc('details', 'default', '0', { ports: http9080 }),
-    svc('ratings', 'default', '3', { ports: http9080 }),
-    svc('reviews', 'default', '6', { ports: http9080 }),
-    svc('productpage', 'default', '11', { ports: http9080 }),
+    svc('inventory', 'default', '0', { ports: http8080 }),
+    svc('pricing', 'default', '3', { ports: http8080 }),
+    svc('basket', 'default', '6', { ports: http8080 }),
+    svc('storefront', 'default', '11', { ports: http8080 }),
   ]);
   assert.equal(parsed.value.ignoredKinds, { 'v1/ServiceAccount': 4, 'apps/v1/Deployment': 6 });
   assert.equal(parsed.value.endpointSets, []);
   assert.is(parsed.value.records[0].source.file, file);
 });
 
-test('upstream tcp-echo.yaml: two named TCP ports', () => {
-  const { file, text } = istioFixture('tcp-echo.yaml');
+test('line-echo.yaml: two named TCP ports without a protocol field', () => {
+  const { file, text } = sampleFixture('line-echo.yaml');
   const parsed = parseRegistryText(text, file);
   assert.equal(parsed.problems, []);
   assert.equal(plain(parsed.value.records), [
-    svc('tcp-echo', 'default', '0', {
+    svc('line-echo', 'default', '0', {
       ports: [
-        { name: 'tcp', port: 9000, transport: 'tcp' },
-        { name: 'tcp-other', port: 9001, transport: 'tcp' },
+        { name: 'tcp-main', port: 7000, transport: 'tcp' },
+        { name: 'tcp-alt', port: 7001, transport: 'tcp' },
       ],
     }),
   ]);
   assert.equal(parsed.value.ignoredKinds, { 'apps/v1/Deployment': 1 });
 });
 
-for (const sample of ['curl', 'sleep']) {
-  test(`upstream ${sample}.yaml: the Service is document 1, after its ServiceAccount`, () => {
-    const { file, text } = istioFixture(`${sample}.yaml`);
+for (const sample of ['probe', 'toolbox']) {
+  test(`${sample}.yaml: the Service is document 1, after its ServiceAccount`, () => {
+    const { file, text } = sampleFixture(`${sample}.yaml`);
     const parsed = parseRegistryText(text, file);
     assert.equal(parsed.problems, []);
     assert.equal(plain(parsed.value.records), [svc(sample, 'default', '1', { ports: [{ name: 'http', port: 80, transport: 'tcp' }] })]);
@@ -76,27 +78,36 @@ for (const sample of ['curl', 'sleep']) {
   });
 }
 
-test('upstream se-example.yaml: six ServiceEntries; CIDR VIP skipped, unix and DNS endpoints left out', () => {
-  const { file, text } = istioFixture('se-example.yaml');
+test('serviceentry-shapes.yaml: v1, v1beta1, v1alpha3; CIDR VIP skipped, unix and DNS endpoints left out, opt-out label', () => {
+  const { file, text } = sampleFixture('serviceentry-shapes.yaml');
   const parsed = parseRegistryText(text, file);
   assert.equal(parsed.problems, []);
   assert.equal(plain(parsed.value.records), [
-    se('workload', 'seexamples', '1', { hosts: ['test.seexamples'], resolution: 'STATIC', endpoints: ['10.12.0.1'], ports: [{ name: 'tcplocal', port: 1200, transport: 'tcp' }] }),
-    se('external-svc-mongocluster', 'seexamples', '2', {
-      hosts: ['mymongodb.somedomain'],
+    se('billing-workload', 'partners', '1', { hosts: ['billing.partners'], resolution: 'STATIC', endpoints: ['10.40.0.9'], ports: [{ name: 'tcp-billing', port: 1300, transport: 'tcp' }] }),
+    se('cache-cluster', 'partners', '2', {
+      hosts: ['cache.partners.example'],
       declaresAddresses: true,
       resolution: 'STATIC',
-      endpoints: ['2.2.2.2', '3.3.3.3'],
-      ports: [{ name: 'mongodb', port: 27018, transport: 'tcp' }],
+      endpoints: ['203.0.113.21', '203.0.113.22'],
+      ports: [{ name: 'redis', port: 6380, transport: 'tcp' }],
     }),
-    se('external-svc-https', 'seexamples', '4', {
-      hosts: ['api.dropboxapi.com', 'www.googleapis.com', 'api.facebook.com'],
+    se('public-apis', 'partners', '4', {
+      hosts: ['maps.example.org', 'weather.example.org', 'news.example.org'],
       resolution: 'DNS',
-      ports: [{ name: 'https', port: 443, transport: 'tcp' }],
+      ports: [{ name: 'tls', port: 443, transport: 'tcp' }],
     }),
-    se('external-svc-wildcard-example', 'seexamples', '6', { hosts: ['*.bar.com'], resolution: 'NONE', ports: [{ name: 'http', port: 80, transport: 'tcp' }] }),
-    se('unix-domain-socket-example', 'seexamples', '7', { hosts: ['example.unix.local'], resolution: 'STATIC', ports: [{ name: 'http', port: 8001, transport: 'tcp' }] }),
-    se('external-svc-dns', 'seexamples', '8', { hosts: ['foo.bar.com'], resolution: 'DNS', ports: [{ name: 'http', port: 8000, transport: 'tcp' }] }),
+    se('any-cdn', 'partners', '6', { hosts: ['*.cdn.example.net'], resolution: 'NONE', ports: [{ name: 'http', port: 80, transport: 'tcp' }] }),
+    se('local-agent-socket', 'partners', '7', { hosts: ['agent.socket.local'], resolution: 'STATIC', ports: [{ name: 'http', port: 8101, transport: 'tcp' }] }),
+    se('regional-gateway', 'partners', '8', { hosts: ['gateway.partners.example'], resolution: 'DNS', ports: [{ name: 'https', port: 8443, transport: 'tcp' }] }),
+    se('pinned-vip', 'partners', '9', {
+      hosts: ['pinned.partners.example'],
+      addresses: ['198.51.100.40'],
+      declaresAddresses: true,
+      resolution: 'STATIC',
+      endpoints: ['198.51.100.41'],
+      ports: [{ name: 'http', port: 8080, transport: 'tcp' }],
+      autoAllocate: false,
+    }),
   ]);
   assert.equal(parsed.value.ignoredKinds, {
     'networking.istio.io/v1/Sidecar': 1,
@@ -105,15 +116,15 @@ test('upstream se-example.yaml: six ServiceEntries; CIDR VIP skipped, unix and D
   });
 });
 
-test('upstream serviceentry-address-allocated.yaml: status.addresses by host, namespace "default"', () => {
-  const { file, text } = istioFixture('serviceentry-address-allocated.yaml');
+test('serviceentry-status.yaml: status.addresses by host, namespace "default"', () => {
+  const { file, text } = sampleFixture('serviceentry-status.yaml');
   const parsed = parseRegistryText(text, file);
   assert.equal(parsed.problems, []);
   assert.equal(plain(parsed.value.records), [
-    se('address-allocated', 'default', '0', {
-      hosts: ['dummy.testing.io'],
-      statusAddresses: { 'dummy.testing.io': ['240.240.0.1', '2001:2::1'] },
-      ports: [{ name: 'tcp', port: 22, transport: 'tcp' }],
+    se('allocated-by-istiod', 'default', '0', {
+      hosts: ['ledger.partners.example'],
+      statusAddresses: { 'ledger.partners.example': ['240.240.0.7', '2001:2::7'] },
+      ports: [{ name: 'tcp', port: 5432, transport: 'tcp' }],
     }),
   ]);
 });
