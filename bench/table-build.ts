@@ -4,8 +4,9 @@
  *
  * Stages timed separately, each on the output of the previous one, as the service runs them:
  *   parse    registry YAML text (generated files of 1,000 entries each) → ServiceRecords
- *   allocate allocateVips over all records (most entries are auto-allocated)
- *   build    buildNameTable
+ *   build    one TableBuilder.update over every file, VIP allocation included (most entries
+ *            are auto-allocated), as the service's first load runs it
+ *   change   a second update with one file re-parsed and changed, as a reload runs it
  * Heap is measured after a forced GC (`node --expose-gc`) with the table and records alive.
  *
  * Options: `--sizes 10000,100000` (default), `--keep` keeps the generated files.

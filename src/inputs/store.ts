@@ -4,7 +4,6 @@ import type { Parsed, Problem } from '../problem';
 import type { BootstrapValues, EffectiveConfig, HostsEntry, Settings } from '../config/types';
 import {
   bootstrapFromClusterEnv,
-  defaultSettings,
   loadSettingsFile,
   parseClusterEnv,
   parseHostsFile,
@@ -192,9 +191,4 @@ export class InputStore {
     this.snapshotValue = snapshot;
     return snapshot;
   }
-}
-
-/** The defaults-only snapshot, for code paths that need one before the first load finishes. */
-export function emptySettings(): Settings {
-  return defaultSettings();
 }

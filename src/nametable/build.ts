@@ -1051,7 +1051,7 @@ function sameAnswer(a: NameInfo, b: NameInfo): boolean {
 /** Everything the one-shot table is a pure function of (tests, `meshdns table`). */
 export interface TableInputs {
   records: readonly ServiceRecord[];
-  /** Local VIPs by `namespace/name/host` (as `allocateVips` gives them). */
+  /** Local VIPs by `namespace/name/host` (as the VIP state file keeps them). */
   allocations: Readonly<Allocations>;
   hostsFiles: ReadonlyArray<{ file: string; entries: readonly HostsEntry[] }>;
   clusterDomain: string;

@@ -1,6 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { ServiceEntryRecord, ServiceRecord, VipAllocation } from './types';
-import { VipAllocator } from './vipAllocator';
 
 /**
  * Local VIP auto-allocation with Istio's v2 semantics (docs/ARCHITECTURE.md §2): one IPv4 from 240.240.0.0/16
@@ -24,17 +23,6 @@ const V4_BASE = ipv4ToInt('240.240.0.0');
 export const V4_MAX_OFFSET = 0xfffe;
 /** 2001:2::/48 leaves 80 host bits; offsets beyond 2^48 are never reached in practice. */
 export const V6_MAX_OFFSET = 2 ** 48 - 1;
-
-export const AUTO_ALLOCATE_V4_CIDR = '240.240.0.0/16';
-export const AUTO_ALLOCATE_V6_CIDR = '2001:2::/48';
-
-interface Candidate {
-  key: AllocationKey;
-  record: ServiceEntryRecord;
-  host: string;
-  /** Creation time, namespace, name, host joined so one string comparison sorts (see below). */
-  order: string;
-}
 
 /** Does this host of this ServiceEntry get a local VIP? */
 export function qualifiesForAllocation(record: ServiceEntryRecord, host: string): boolean {
@@ -68,17 +56,8 @@ function hasKeys(object: object): boolean {
 }
 
 /**
- * Stable order for first-time allocation: creation time, then namespace, name, host — as one
- * sort key. Objects without a timestamp (hand-written files) sort after the stamped ones ("~"
- * is above every digit); "\u0001" separates fields below every character a name can hold.
- */
-function orderKey(record: ServiceEntryRecord, host: string): string {
-  return `${record.creationTimestamp ?? '~'}\u0001${record.namespace}\u0001${record.name}\u0001${host}`;
-}
-
-/**
  * Compares two hosts in first-time allocation order without building their sort keys: the
- * same result as comparing `orderKey`s (fields are compared one by one, a field that is a
+ * same result as comparing the sort keys of the tests' oracle (fields are compared one by one, a field that is a
  * prefix of the other sorting first, as "\u0001" does in the key), for fields free of "\u0000"
  * and "\u0001" (Kubernetes names and timestamps are).
  */
@@ -96,47 +75,6 @@ function compareText(a: string, b: string): number {
   return a === b ? 0 : a < b ? -1 : 1;
 }
 
-export interface AllocationResult {
-  allocations: Allocations;
-  /** Qualifying hosts left without an address of a family because its range is full. */
-  exhausted: { v4: number; v6: number };
-}
-
-/**
- * Allocate VIPs for every qualifying ServiceEntry host. Hosts that had an allocation keep it
- * (stable across restarts and unrelated changes) unless a spec/status address now claims it;
- * new hosts get the lowest free addresses in deterministic order. Allocations of hosts that are
- * gone are released.
- */
-export function allocateVips(records: readonly ServiceRecord[], previous: Allocations): AllocationResult {
-  const allocator = new VipAllocator();
-  const candidates: Candidate[] = [];
-  const seen = new Set<AllocationKey>();
-  for (const record of records) {
-    allocator.claim(declaredAddresses(record));
-    if (record.kind !== 'ServiceEntry') continue;
-    for (const host of allocatableHosts(record)) {
-      const key = allocationKey(record.namespace, record.name, host);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      candidates.push({ key, record, host, order: orderKey(record, host) });
-    }
-  }
-  candidates.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
-  // Hints first, in candidate order, so two keys hinting one address (a corrupted state file)
-  // resolve deterministically; then the lowest free addresses for everything still missing.
-  for (const c of candidates) {
-    const hint = previous[c.key];
-    if (hint !== undefined) allocator.takeHint(c.key, hint);
-  }
-  const allocations: Allocations = {};
-  for (const c of candidates) {
-    const vip = allocator.allocate(c.key);
-    allocations[c.key] = { v4: vip.v4, v6: vip.v6 };
-  }
-  return { allocations, exhausted: { ...allocator.exhausted } };
-}
-
 /** Addresses a record declares (spec, status, clusterIP): never handed out as VIPs. */
 export function declaredAddresses(record: ServiceRecord): string[] {
   if (record.kind === 'Service') return record.addresses;
@@ -150,11 +88,6 @@ export function allocatableHosts(record: ServiceRecord): string[] {
   // Record-level checks once, not per host: most records of a 100,000-entry registry stop here.
   if (record.kind === 'Service' || !recordQualifies(record)) return [];
   return record.hosts.filter((host) => hostQualifies(record, host));
-}
-
-/** Sort key of a first-time allocation (see `orderKey`). */
-export function allocationOrder(record: ServiceEntryRecord, host: string): string {
-  return orderKey(record, host);
 }
 
 function ipv4ToInt(ip: string): number {

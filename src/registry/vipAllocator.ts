@@ -1,5 +1,5 @@
 import type { VipAllocation } from './types';
-import type { AllocationKey, Allocations } from './allocator';
+import type { AllocationKey } from './allocator';
 import { ipv4Offset, ipv6Offset, ipv4FromOffset, ipv6FromOffset, V4_MAX_OFFSET, V6_MAX_OFFSET } from './allocator';
 import { OffsetTable } from './offsetTable';
 
@@ -56,11 +56,11 @@ class Space<Key = AllocationKey> {
 /**
  * The rules both allocators share (docs/ARCHITECTURE.md §2): declared addresses are never handed out, hints
  * are taken where still free, the lowest free address otherwise, and a family whose range is
- * full is left empty and counted. `Holder` is what an address is held by: a key string
- * (`VipAllocator`) or the caller's per-key object (`SlotAllocator`); each subclass keeps what a
- * holder holds in its own way.
+ * full is left empty and counted. `Holder` is what an address is held by (the table builder's
+ * per-key object for `SlotAllocator`; the tests' string-keyed oracle extends it too); each
+ * subclass keeps what a holder holds in its own way.
  */
-abstract class AddressSpaces<Holder> {
+export abstract class AddressSpaces<Holder> {
   private readonly v4 = new Space<Holder>(V4_MAX_OFFSET);
   private readonly v6 = new Space<Holder>(V6_MAX_OFFSET);
   exhausted = { v4: 0, v6: 0 };
@@ -125,98 +125,10 @@ abstract class AddressSpaces<Holder> {
   }
 }
 
-/**
- * What a key holds: its texts and its owner. It is itself the VipAllocation handed out (one
- * object per key, 240,000 at 100k entries, so it carries nothing else: the offsets are read
- * back from the texts on the rare release). Never changed once made; a new one replaces it.
- */
-interface Held<Owner> extends VipAllocation {
-  /** Who the VIP was allocated to (see `allocate`). */
-  readonly owner: Owner | undefined;
-}
-
 /** Offsets taken for a key by `takeHint`, waiting for `allocate` (within one update). */
-interface Hinted {
+export interface Hinted {
   o4: number | undefined;
   o6: number | undefined;
-}
-
-/**
- * The VIP allocator as a long-lived state machine, so a reload that changes one file touches
- * only that file's hosts (docs/ARCHITECTURE.md §2 semantics, the same as `allocateVips`): addresses declared
- * anywhere are never handed out, a host keeps its VIP until it goes away, a freed address is
- * the next one handed out, and hints (the persisted state) are honoured when still free.
- */
-export class VipAllocator<Owner = undefined> extends AddressSpaces<AllocationKey> {
-  private readonly held = new Map<AllocationKey, Held<Owner>>();
-  private readonly hinted = new Map<AllocationKey, Hinted>();
-
-  get(key: AllocationKey): VipAllocation | undefined {
-    return this.held.get(key);
-  }
-
-  /** Who `key`'s VIP was allocated to; undefined when it holds none. */
-  ownerOf(key: AllocationKey): Owner | undefined {
-    return this.held.get(key)?.owner;
-  }
-
-  /**
-   * First pass of an update: take the hinted (previously held) addresses of `key` where they are
-   * still free. A family whose hint is taken by now is filled by `allocate` in the second pass,
-   * after every hint had its chance.
-   */
-  takeHint(key: AllocationKey, hint: VipAllocation): void {
-    if (this.held.has(key) || this.hinted.has(key)) return;
-    this.hinted.set(key, this.takeFreeOffsets(key, hint));
-  }
-
-  /**
-   * Second pass: the lowest free addresses for whatever `key` does not hold yet. `owner` is
-   * remembered with the VIP (the table builder's record), so no second key → owner map is needed.
-   */
-  allocate(key: AllocationKey, owner?: Owner): VipAllocation {
-    const known = this.held.get(key);
-    if (known !== undefined) return known;
-    const hinted = this.hinted.get(key);
-    if (hinted !== undefined) this.hinted.delete(key);
-    return this.complete(key, hinted, owner);
-  }
-
-  /**
-   * `allocate` for a key the caller knows holds nothing, not even a hint taken in the first
-   * pass: the lowest free addresses, without looking the key up.
-   */
-  allocateNew(key: AllocationKey, owner?: Owner): VipAllocation {
-    return this.complete(key, undefined, owner);
-  }
-
-  private complete(key: AllocationKey, hinted: Hinted | undefined, owner: Owner | undefined): VipAllocation {
-    const done = { v4: '', v6: '', owner };
-    this.completeInto(key, hinted, done);
-    this.held.set(key, done);
-    return done;
-  }
-
-  /** Free `key`'s addresses; returns what it held (a hint for a re-add in the same update). */
-  release(key: AllocationKey): VipAllocation | undefined {
-    const h = this.held.get(key);
-    if (h === undefined) return undefined;
-    this.releaseTexts(key, h);
-    this.held.delete(key);
-    return h;
-  }
-
-  get size(): number {
-    return this.held.size;
-  }
-
-  /** Every allocation, for the state file. */
-  toRecord(): Allocations {
-    const out: Allocations = {};
-    // Plain pairs: the state file is their JSON.
-    for (const [key, h] of this.held) out[key] = { v4: h.v4, v6: h.v6 };
-    return out;
-  }
 }
 
 /**
@@ -230,10 +142,12 @@ export interface VipSlot {
 }
 
 /**
- * `VipAllocator` for keys that are objects of the caller's (the table builder's per-key entry):
- * the same allocation rules, in the same steps, but what a key holds is written onto the key
- * itself. At 240,000 keys that saves the key strings, the key → VIP map and an object per VIP.
- * A released slot is cleared (`v4` undefined) and may be allocated again.
+ * The VIP allocator as a long-lived state machine, for keys that are objects of the caller's (the
+ * table builder's per-key entry), so a reload that changes one file touches only that file's
+ * hosts: declared addresses are never handed out, a key keeps its VIP until it goes away, a freed
+ * address is the next one handed out, and hints (the persisted state) are honoured when still
+ * free. What a key holds is written onto the key itself (no key → VIP map; see DECISIONS). A
+ * released slot is cleared (`v4` undefined) and may be allocated again.
  */
 export class SlotAllocator<S extends VipSlot> extends AddressSpaces<S> {
   private readonly hinted = new Map<S, Hinted>();
@@ -243,13 +157,17 @@ export class SlotAllocator<S extends VipSlot> extends AddressSpaces<S> {
     return slot.v4 !== undefined;
   }
 
-  /** See `VipAllocator.takeHint`. */
+  /**
+   * First pass of an update: take the hinted (previously held) addresses of `slot` where they
+   * are still free. A family whose hint is taken by now is filled by `allocate` in the second
+   * pass, after every hint had its chance.
+   */
   takeHint(slot: S, hint: VipAllocation): void {
     if (slot.v4 !== undefined || this.hinted.has(slot)) return;
     this.hinted.set(slot, this.takeFreeOffsets(slot, hint));
   }
 
-  /** See `VipAllocator.allocate`: fills `slot` unless it holds a VIP already. */
+  /** Second pass: the lowest free addresses for whatever `slot` does not hold yet (a no-op when it holds a VIP). */
   allocate(slot: S): void {
     if (slot.v4 !== undefined) return;
     const hinted = this.hinted.get(slot);
@@ -257,7 +175,7 @@ export class SlotAllocator<S extends VipSlot> extends AddressSpaces<S> {
     this.complete(slot, hinted);
   }
 
-  /** See `VipAllocator.allocateNew`: for a slot that holds nothing and took no hint. */
+  /** `allocate` for a slot the caller knows holds nothing, not even a hint taken in the first pass. */
   allocateNew(slot: S): void {
     this.complete(slot, undefined);
   }

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildNameTable, type TableInputs } from '../../src/nametable';
-import { allocateVips } from '../../src/registry/allocator';
+import { allocateVips } from '../support/vipOracle';
 import type { ServiceRecord } from '../../src/registry/types';
 import { se, svc } from './records';
 

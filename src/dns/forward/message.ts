@@ -21,7 +21,6 @@ export const FLAG_CD = 0x0010;
 export const EDNS_FLAG_DO = 0x8000;
 
 export const RCODE_NOERROR = 0;
-export const RCODE_FORMERR = 1;
 export const RCODE_SERVFAIL = 2;
 export const RCODE_NXDOMAIN = 3;
 export const RCODE_NOTIMP = 4;
@@ -31,7 +30,6 @@ export const RCODE_REFUSED = 5;
 export const UPSTREAM_UDP_PAYLOAD = 1232;
 
 export const readId = (msg: Buffer): number => msg.readUInt16BE(0);
-export const readFlags = (msg: Buffer): number => msg.readUInt16BE(2);
 export const readRcode = (msg: Buffer): number => msg[3] & 0x0f;
 export const isTruncated = (msg: Buffer): boolean => (msg[2] & 0x02) !== 0;
 export const isResponse = (msg: Buffer): boolean => (msg[2] & 0x80) !== 0;
