@@ -1,5 +1,5 @@
 // A throwaway Debian 12 system with systemd as PID 1, for the tests under real systemd
-// (boots with --register=no --keep-unit in a cgroup of its own; see docs/ARCHITECTURE.md §9). The root filesystem is built once with
+// (boots with --register=no --keep-unit in a cgroup of its own; see docs/ARCHITECTURE.md §10). The root filesystem is built once with
 // debootstrap and cached under /var/cache/meshdns-test (a tarball, plus its unpacked copy);
 // every boot uses --volatile=overlay, so the cached root stays pristine and is reused.
 import { spawn, spawnSync } from 'node:child_process';
