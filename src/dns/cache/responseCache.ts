@@ -1,5 +1,6 @@
 import type { Query } from '../types';
 import { message, shapeForClient } from '../forward';
+import { answerFlagsFor } from '../wire';
 import { cacheability } from './cacheability';
 
 const { HEADER_SIZE, TYPE_OPT, sameQuestion, walkRecords } = message;
@@ -92,8 +93,8 @@ function shapeStored(entry: Entry, edns: boolean, dnssecOk: boolean): ShapedRepl
 
 /**
  * Upstream replies by question (docs/ARCHITECTURE.md §3, beyond Istio). A hit is a copy of the stored bytes
- * with every TTL (but OPT's) lowered by the whole seconds elapsed, the client's ID and the
- * client's question spelling (0x20-safe). Fitting a hit to the client (OPT, truncation) is the
+ * with every TTL (but OPT's) lowered by the whole seconds elapsed, the client's ID, RD and CD bits
+ * (never those of the query that filled the entry) and the client's question spelling (0x20-safe). Fitting a hit to the client (OPT, truncation) is the
  * caller's job: see `createCacheHandler`.
  */
 export class ResponseCache {
@@ -142,6 +143,7 @@ export class ResponseCache {
       }
     }
     out.writeUInt16BE(query.id, 0);
+    out.writeUInt16BE(answerFlagsFor(out.readUInt16BE(2), query.flags), 2);
     query.packet.copy(out, HEADER_SIZE, HEADER_SIZE, query.questionEnd);
     return out;
   }
@@ -172,6 +174,9 @@ export class ResponseCache {
     bytes.copy(out, outStart);
     out[outStart] = q.data[q.start];
     out[outStart + 1] = q.data[q.start + 1];
+    // RD (0x01 of byte 2) and CD (0x10 of byte 3) are this client's, as answerFlagsFor makes them.
+    out[outStart + 2] = (bytes[2] & 0xfe) | (q.data[q.start + 2] & 0x01);
+    out[outStart + 3] = (bytes[3] & 0xef) | (q.data[q.start + 3] & 0x10);
     q.data.copy(out, outStart + HEADER_SIZE, q.start + HEADER_SIZE, q.start + q.questionEnd);
     const elapsed = Math.floor((now - entry.insertedAt) / 1000);
     if (elapsed > 0) {

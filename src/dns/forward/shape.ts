@@ -1,10 +1,10 @@
 import type { Query } from '../types';
+import { answerFlagsFor, fitToClient } from '../wire';
 import {
   FLAG_CD,
   FLAG_QR,
   FLAG_RA,
   FLAG_RD,
-  FLAG_TC,
   HEADER_SIZE,
   RCODE_SERVFAIL,
   RecordPosition,
@@ -37,45 +37,26 @@ export function buildUpstreamQuery(query: Query): Buffer {
 }
 
 /**
- * Makes a reply fit the client that asked: its ID, an OPT only if the client sent EDNS (a
- * client without EDNS must never see one; an EDNS client always gets one), and no larger than
- * `query.maxResponseSize` — otherwise header + question (+ OPT) with TC=1, so the client
- * retries over TCP. Everything else passes through byte for byte.
+ * Makes a reply fit the client that asked: its ID, its RD and CD bits (the reply may have been
+ * made for another query: a cache hit), an OPT only if the client sent EDNS (a client without
+ * EDNS must never see one; an EDNS client always gets one), and no larger than
+ * `query.maxResponseSize` — otherwise the whole records that fit, TC=1 (wire's `fitToClient`).
+ * Everything else passes through byte for byte.
  *
  * Takes ownership of `reply`: it may be modified in place.
  */
 export function shapeForClient(reply: Buffer, query: Query): Buffer {
   let out = reply;
   out.writeUInt16BE(query.id, 0);
-  let opt: Buffer | null = null;
+  out.writeUInt16BE(answerFlagsFor(out.readUInt16BE(2), query.flags), 2);
   if (query.edns === null) {
     out = stripOpt(out);
-  } else {
-    const position = findOpt(out);
-    if (position !== null) {
-      opt = out.subarray(position.start, position.end);
-    } else {
-      // Only replies cached from a non-EDNS client lack an OPT; give the EDNS client one.
-      opt = buildOpt(UPSTREAM_UDP_PAYLOAD, query.edns.dnssecOk);
-      const end = walkRecords(out, () => undefined);
-      if (end >= 0) out = appendRecord(out, end, opt);
-    }
+  } else if (findOpt(out) === null) {
+    // Only replies cached from a non-EDNS client lack an OPT; give the EDNS client one.
+    const end = walkRecords(out, () => undefined);
+    if (end >= 0) out = appendRecord(out, end, buildOpt(UPSTREAM_UDP_PAYLOAD, query.edns.dnssecOk));
   }
-  if (out.length <= query.maxResponseSize) return out;
-  return truncatedReply(out, query, opt);
-}
-
-/** Header + the client's question (+ OPT), TC=1, no records: "ask me again over TCP". */
-function truncatedReply(reply: Buffer, query: Query, opt: Buffer | null): Buffer {
-  const question = query.packet.subarray(HEADER_SIZE, query.questionEnd);
-  const out = Buffer.alloc(HEADER_SIZE + question.length + (opt === null ? 0 : opt.length));
-  out.writeUInt16BE(query.id, 0);
-  out.writeUInt16BE(reply.readUInt16BE(2) | FLAG_TC, 2);
-  out.writeUInt16BE(1, 4);
-  out.writeUInt16BE(opt === null ? 0 : 1, 10);
-  question.copy(out, HEADER_SIZE);
-  if (opt !== null) opt.copy(out, HEADER_SIZE + question.length);
-  return out;
+  return fitToClient(out, query);
 }
 
 /**

@@ -36,6 +36,8 @@ export const Flag = {
   TC: 0x0200,
   RD: 0x0100,
   RA: 0x0080,
+  /** Reserved: zero in every query and reply (RFC 1035 §4.1.1); a query that sets it is answered as if it did not. */
+  Z: 0x0040,
   AD: 0x0020,
   CD: 0x0010,
   RCODE_MASK: 0x000f,

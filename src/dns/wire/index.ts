@@ -10,6 +10,7 @@ export {
   errorReply,
   formerrFromPacket,
   precomputeAnswers,
+  answerFlagsFor,
 } from './reply';
 export type { AddressRecords, PrecomputedAnswers } from './reply';
 export { fitToClient, withClientId } from './truncate';

@@ -210,15 +210,30 @@ export function headerOnlyReply(packet: Buffer, rcode: number): Buffer | null {
   return buf;
 }
 
-/** QR=1, opcode/RD/CD copied from the query, RA=1, AA as asked, the low 4 bits of the rcode. */
+/**
+ * QR=1, opcode/RD/CD copied from the query, RA=1, AA as asked, the low 4 bits of the rcode.
+ * For an opcode other than QUERY only QR, the opcode and the rcode: the other bits are defined
+ * for QUERY alone (RFC 6895 §2), so a NOTIMP claims no recursion, no AA and echoes nothing.
+ */
 export function replyFlags(queryFlags: number, rcode: number, authoritative: boolean): number {
+  const opcode = queryFlags & Flag.OPCODE_MASK;
+  if (opcode !== 0) return Flag.QR | opcode | (rcode & Flag.RCODE_MASK);
   return (
     Flag.QR |
-    (queryFlags & (Flag.OPCODE_MASK | Flag.RD | Flag.CD)) |
+    (queryFlags & (Flag.RD | Flag.CD)) |
     (authoritative ? Flag.AA : 0) |
     Flag.RA |
     (rcode & Flag.RCODE_MASK)
   );
+}
+
+/**
+ * The flags word of a reply made for one query and sent to another (a cache hit, a forwarded
+ * answer): RD and CD are the asking query's (RFC 1035 §4.1.1 copies RD into the response), the
+ * Z bit is clear, everything else (QR, opcode, AA, TC, RA, AD, rcode) is the reply's.
+ */
+export function answerFlagsFor(replyFlags: number, queryFlags: number): number {
+  return (replyFlags & ~(Flag.RD | Flag.CD | Flag.Z)) | (queryFlags & (Flag.RD | Flag.CD));
 }
 
 /** Writes meshdns's OPT (root owner, 1232, extended rcode, version 0, DO echoed, no options) at `at`. */

@@ -64,7 +64,7 @@ const rows: Row[] = [
     check: (r) => assert.not.ok(hasOpt(r)),
   },
   {
-    name: 'a large answer stored from TCP is truncated (TC=1) for a 512-byte UDP client',
+    name: 'a large answer stored from TCP is truncated (TC=1) to the records that fit for a 512-byte UDP client',
     spec: { answers: many('x.test', 60) },
     first: { name: 'x.test', transport: 'tcp' },
     second: { name: 'x.test' },
@@ -72,7 +72,8 @@ const rows: Row[] = [
     check: (r) => {
       const d = dnsPacket.decode(r);
       assert.ok(d.flag_tc);
-      assert.is(d.answers?.length, 0);
+      // 22-byte records (x.test uncompressed) after a 24-byte header and question.
+      assert.is(d.answers?.length, 22);
       assert.ok(r.length <= 512);
     },
   },

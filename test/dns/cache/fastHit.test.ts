@@ -17,8 +17,8 @@ interface ClientShape {
   edns?: { size: number; dnssecOk: boolean };
 }
 
-function query(name: string, type: 'A' | 'AAAA', id: number, shape: ClientShape): Buffer {
-  const packet: dnsPacket.Packet = { type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type, class: 'IN' }] };
+function query(name: string, type: 'A' | 'AAAA', id: number, shape: ClientShape, flags: number = dnsPacket.RECURSION_DESIRED): Buffer {
+  const packet: dnsPacket.Packet = { type: 'query', id, flags, questions: [{ name, type, class: 'IN' }] };
   if (shape.edns !== undefined) {
     packet.additionals = [{ type: 'OPT', name: '.', udpPayloadSize: shape.edns.size, flags: shape.edns.dnssecOk ? dnsPacket.DNSSEC_OK : 0 } as unknown as dnsPacket.Answer];
   }
@@ -43,13 +43,13 @@ const stored: StoredShape[] = [
     reply: (q) => ({ type: 'response', id: 1, flags: 0x8180, questions: [q], answers: [{ type: 'A', name: q.name, ttl: 300, data: '192.0.2.1' }, { type: 'A', name: q.name, ttl: 120, data: '192.0.2.2' }], additionals: [upstreamOpt()] }),
   },
   {
-    title: 'AAAA with an authority and additional record',
+    title: 'AAAA with an authority and additional record, stored with RD, CD and Z set',
     name: 'v6.example.org',
     type: 'AAAA',
     reply: (q) => ({
       type: 'response',
       id: 1,
-      flags: 0x8180,
+      flags: 0x81d0,
       questions: [q],
       answers: [{ type: 'AAAA', name: q.name, ttl: 600, data: '2001:db8::1' }],
       authorities: [{ type: 'NS', name: 'example.org', ttl: 3600, data: 'ns1.example.org' }],
@@ -111,14 +111,16 @@ for (const s of stored) {
       if (!first.ok) throw new Error('query did not parse');
       const reply = dnsPacket.encode(s.reply({ name: s.name, type: s.type, class: 'IN' }));
       cache.store(first.query, reply);
-      for (const [age, seed] of [[0, 1], [1500, 0x5a5a], [100_000, 0xffff], [299_999, 3]] as const) {
+      // Hits asked with RD only, nothing, RD+CD, and CD+Z: each gets its own RD and CD, never Z.
+      for (const [age, seed, flags] of [[0, 1, 0x0100], [1500, 0x5a5a, 0x0000], [100_000, 0xffff, 0x0110], [299_999, 3, 0x0050]] as const) {
         clock = 1_000_000 + age;
         const id = (seed * 7919) & 0xffff;
-        const packet = query(mixCase(s.name, seed), s.type, id, shape);
+        const packet = query(mixCase(s.name, seed), s.type, id, shape, flags);
         const parsed = parseQuery(packet, 'udp');
         if (!parsed.ok) throw new Error('query did not parse');
         const general = handler.handle(parsed.query, () => null);
         if (general instanceof Promise) throw new Error('a hit went asynchronous');
+        if (general !== null) assert.is(general.readUInt16BE(2) & 0x0150, flags & 0x0110, 'RD and CD of this query, Z clear (general path)');
         const inData = Buffer.alloc(2048, 0xee);
         const out = Buffer.alloc(4096, 0xdd);
         packet.copy(inData, 300);

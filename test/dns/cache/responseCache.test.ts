@@ -41,6 +41,36 @@ const ageRows: AgeRow[] = [
   { name: 'TTL 0 is not stored', reply: { answers: [a(www, '192.0.2.1', 0)] }, elapsedMs: 0, expectTtls: null },
 ];
 
+// --- flags: a hit answers the query asking, not the one that filled the entry -------------------
+
+const flagRows: Array<[title: string, filledWith: number, askedWith: number]> = [
+  ['filled without RD, asked with RD: RD set', 0x0000, 0x0100],
+  ['filled with RD, asked without: RD clear', 0x0100, 0x0000],
+  ['filled with CD, asked without: CD clear', 0x0110, 0x0100],
+  ['filled without CD, asked with CD: CD set', 0x0100, 0x0110],
+  ['asked with the Z bit: Z clear in the hit', 0x0100, 0x0140],
+];
+for (const [title, filledWith, askedWith] of flagRows) {
+  test(`hit flags: ${title}`, () => {
+    const { cache } = cacheWithClock();
+    const filler = withFlags(makeQuery({ name: www }), filledWith);
+    // The upstream echoed the filler's RD and CD (and a stray Z), and set RA and AD.
+    const reply = makeReply(filler, { answers: [a(www, '192.0.2.1', 300)] });
+    reply.writeUInt16BE(0x80a0 | (filledWith & 0x0110) | 0x0040, 2);
+    cache.store(filler, reply);
+    const hit = cache.lookup(withFlags(makeQuery({ name: www, id: 9 }), askedWith));
+    assert.ok(hit !== null);
+    assert.is(hit.readUInt16BE(2), 0x80a0 | (askedWith & 0x0110), 'QR, RA, AD kept; RD and CD of the asker; Z clear');
+  });
+}
+
+/** `query` with its header flags word (packet and field) set to `flags`. */
+function withFlags(query: ReturnType<typeof makeQuery>, flags: number): ReturnType<typeof makeQuery> {
+  const packet = Buffer.from(query.packet);
+  packet.writeUInt16BE(flags, 2);
+  return { ...query, packet, flags };
+}
+
 for (const row of ageRows) {
   test(row.name, () => {
     const { cache, advance } = cacheWithClock();

@@ -50,8 +50,9 @@ const fitRows: FitRow[] = [
   { name: 'a small reply to a plain client loses its OPT', query: { name: 'x.test' }, reply: { answers: many(1), opt: true }, expect: { opt: false, tc: false, answers: 1, maxLength: 512 } },
   { name: 'a small reply to an EDNS client keeps its OPT', query: { name: 'x.test', edns: {} }, reply: { answers: many(1), opt: true }, expect: { opt: true, tc: false, answers: 1, maxLength: 512 } },
   { name: 'an EDNS client gets an OPT even if the reply had none', query: { name: 'x.test', edns: {} }, reply: { answers: many(1) }, expect: { opt: true, tc: false, answers: 1, maxLength: 512 } },
-  { name: 'over 512 bytes for a plain UDP client: TC=1, question only', query: { name: 'x.test' }, reply: { answers: many(30), opt: true }, expect: { opt: false, tc: true, answers: 0, maxLength: 512 } },
-  { name: 'over the EDNS size: TC=1 with an OPT', query: { name: 'x.test', edns: { udpPayloadSize: 600 } }, reply: { answers: many(30), opt: true }, expect: { opt: true, tc: true, answers: 0, maxLength: 600 } },
+  // Records are 22 bytes (x.test uncompressed, 10 fixed, 4 rdata) after a 24-byte header and question.
+  { name: 'over 512 bytes for a plain UDP client: TC=1, the 22 records that fit, no OPT', query: { name: 'x.test' }, reply: { answers: many(30), opt: true }, expect: { opt: false, tc: true, answers: 22, maxLength: 512 } },
+  { name: 'over the EDNS size: TC=1, the 25 records that fit beside an OPT', query: { name: 'x.test', edns: { udpPayloadSize: 600 } }, reply: { answers: many(30), opt: true }, expect: { opt: true, tc: true, answers: 25, maxLength: 600 } },
   { name: 'under the EDNS size: untouched', query: { name: 'x.test', edns: { udpPayloadSize: 1232 } }, reply: { answers: many(30), opt: true }, expect: { opt: true, tc: false, answers: 30, maxLength: 1232 } },
   { name: 'a TCP client gets everything', query: { name: 'x.test', transport: 'tcp' }, reply: { answers: many(200) }, expect: { opt: false, tc: false, answers: 200, maxLength: 65535 } },
 ];

@@ -137,6 +137,7 @@ const badRows: BadRow[] = [
   { what: 'a response (QR=1) is dropped', packet: hex(header(0x8000 | RD, 1) + QUESTION), expect: null },
   { what: 'a response with garbage after it is still dropped', packet: hex(header(0x8180, 0) + 'ff'), expect: null },
   { what: 'opcode 2 (STATUS) gets NOTIMP with the question echoed', packet: hex(header(0x1000 | RD, 1) + QUESTION), expect: { rcode: Rcode.NOTIMP, question: true } },
+  { what: 'opcode 15 with RD, CD, AD, Z and TC set gets NOTIMP, none of them echoed', packet: hex(header(0x7800 | 0x0200 | RD | 0x0070, 1) + QUESTION), expect: { rcode: Rcode.NOTIMP, question: true } },
   { what: 'opcode 5 (UPDATE) without a parsable question gets NOTIMP, header only', packet: hex(header(0x2800, 1) + 'c00c'), expect: { rcode: Rcode.NOTIMP, question: false } },
   { what: 'opcode 4 (NOTIFY) with QDCOUNT 0 gets NOTIMP, header only', packet: hex(header(0x2000, 0)), expect: { rcode: Rcode.NOTIMP, question: false } },
   { what: 'opcode 1 with EDNS gets NOTIMP with an OPT', packet: hex(header(0x0800, 1, 0, 0, 1) + QUESTION + opt()), expect: { rcode: Rcode.NOTIMP, question: true, opt: true } },
@@ -175,10 +176,16 @@ for (const row of badRows) {
     assert.is(rcode, row.expect.rcode, 'rcode');
     assert.is(reply.id, 0xbeef, 'id echoed');
     assert.is(reply.flag_qr, true, 'QR');
-    assert.is(reply.flag_ra, true, 'RA');
     assert.is(reply.flag_aa, false, 'AA');
-    assert.is(outcome.reply.readUInt16BE(2) & 0x7800, row.packet.readUInt16BE(2) & 0x7800, 'opcode copied');
-    assert.is(reply.flag_rd, (row.packet.readUInt16BE(2) & RD) !== 0, 'RD copied');
+    const opcode = row.packet.readUInt16BE(2) & 0x7800;
+    assert.is(outcome.reply.readUInt16BE(2) & 0x7800, opcode, 'opcode copied');
+    if (opcode === 0) {
+      assert.is(reply.flag_ra, true, 'RA');
+      assert.is(reply.flag_rd, (row.packet.readUInt16BE(2) & RD) !== 0, 'RD copied');
+    } else {
+      // Only QUERY defines the other bits (RFC 6895 §2): no RA, nothing echoed.
+      assert.is(outcome.reply.readUInt16BE(2), 0x8000 | opcode | Rcode.NOTIMP, 'only QR, opcode and rcode');
+    }
     assert.is(reply.questions?.length, row.expect.question ? 1 : 0, 'question echoed');
     if (row.expect.question) assert.is(reply.questions?.[0]?.name, 'foo.example');
     assert.is((reply.answers ?? []).length, 0);
