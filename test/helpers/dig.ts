@@ -22,6 +22,10 @@ export interface DigOptions {
   ignoreTruncation?: boolean;
   /** Recursion desired; default the tool's (yes). */
   recurse?: boolean;
+  /** Checking disabled (CD) in the query; default the tool's (no). */
+  cd?: boolean;
+  /** EDNS version to send (implies EDNS; dig's version negotiation is turned off so the reply is shown as it came). */
+  ednsVersion?: number;
   timeoutSeconds?: number;
   extraArgs?: string[];
 }
@@ -42,6 +46,10 @@ export interface DigResult {
   flags: string[];
   /** EDNS payload size of the reply's OPT, or null when the reply had no OPT. */
   ednsUdpSize: number | null;
+  /** EDNS flags of the reply's OPT (e.g. ['do']), null without an OPT. */
+  ednsFlags: string[] | null;
+  /** The lines of the OPT pseudosection (the EDNS line, then one per option and any MBZ note). */
+  optLines: string[];
   answers: DigRecord[];
   authority: DigRecord[];
   additional: DigRecord[];
@@ -64,6 +72,8 @@ export async function dig(options: DigOptions): Promise<DigResult> {
   if (options.dnssec) args.push('+dnssec');
   if (options.ignoreTruncation) args.push('+ignore');
   if (options.recurse === false) args.push('+norecurse');
+  if (options.cd !== undefined) args.push(options.cd ? '+cdflag' : '+nocdflag');
+  if (options.ednsVersion !== undefined) args.push(`+edns=${options.ednsVersion}`, ...(tool === 'dig' ? ['+noednsneg'] : []));
   args.push(...(options.extraArgs ?? []));
 
   const raw = await new Promise<string>((resolve, reject) => {
@@ -87,17 +97,29 @@ export function parseDigOutput(raw: string): DigResult {
   const kdigOpt = /;; Version: \d+; flags:[^;]*; UDP size: (\d+) B/.exec(raw);
   const size = /MSG SIZE\s+rcvd: (\d+)|;; Received (\d+) B/.exec(raw);
   const opt = digOpt ?? kdigOpt;
+  const ednsFlags = /; EDNS: version: \d+, flags:([^;]*);|;; Version: \d+; flags:([^;]*);/.exec(raw);
   return {
     status: header === null ? 'NO-REPLY' : header[1],
     id: header === null ? null : Number(header[2]),
     flags: flagLine === null ? [] : flagLine[1].trim().split(/\s+/).filter((f) => f !== ''),
     ednsUdpSize: opt === null ? null : Number(opt[1]),
+    ednsFlags: ednsFlags === null ? null : (ednsFlags[1] ?? ednsFlags[2]).trim().split(/\s+/).filter((f) => f !== ''),
+    optLines: sectionLines(raw, /^;; (OPT|EDNS) PSEUDOSECTION:/),
     answers: section(raw, 'ANSWER'),
     authority: section(raw, 'AUTHORITY'),
     additional: section(raw, 'ADDITIONAL'),
     size: size === null ? null : Number(size[1] ?? size[2]),
     raw,
   };
+}
+
+function sectionLines(raw: string, title: RegExp): string[] {
+  const lines = raw.split('\n');
+  const start = lines.findIndex((l) => title.test(l));
+  if (start < 0) return [];
+  // dig ends the pseudosection with a blank line, kdig with the next ";; … SECTION:" header.
+  const end = lines.findIndex((l, i) => i > start && (l.trim() === '' || l.startsWith(';; ')));
+  return lines.slice(start + 1, end < 0 ? undefined : end);
 }
 
 function section(raw: string, title: string): DigRecord[] {
