@@ -92,10 +92,11 @@ function shapeStored(entry: Entry, edns: boolean, dnssecOk: boolean): ShapedRepl
 }
 
 /**
- * Upstream replies by question (docs/ARCHITECTURE.md §3, beyond Istio). A hit is a copy of the stored bytes
- * with every TTL (but OPT's) lowered by the whole seconds elapsed, the client's ID, RD and CD bits
- * (never those of the query that filled the entry) and the client's question spelling (0x20-safe). Fitting a hit to the client (OPT, truncation) is the
- * caller's job: see `createCacheHandler`.
+ * Upstream replies by question (docs/ARCHITECTURE.md §3, beyond Istio). A hit is a copy of the
+ * stored bytes with every TTL (but OPT's) lowered by the whole seconds elapsed, the client's ID,
+ * RD and CD bits (never those of the query that filled the entry) and the client's question
+ * spelling (0x20-safe). Fitting a hit to the client (OPT, truncation) is the caller's job: see
+ * `createCacheHandler`.
  */
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
@@ -174,7 +175,8 @@ export class ResponseCache {
     bytes.copy(out, outStart);
     out[outStart] = q.data[q.start];
     out[outStart + 1] = q.data[q.start + 1];
-    // RD (0x01 of byte 2) and CD (0x10 of byte 3) are this client's, as answerFlagsFor makes them.
+    // RD (0x01 of byte 2) and CD (0x10 of byte 3) are this client's, as answerFlagsFor makes them
+    // on the general path (the shaped bytes went through it, so Z is already clear).
     out[outStart + 2] = (bytes[2] & 0xfe) | (q.data[q.start + 2] & 0x01);
     out[outStart + 3] = (bytes[3] & 0xef) | (q.data[q.start + 3] & 0x10);
     q.data.copy(out, outStart + HEADER_SIZE, q.start + HEADER_SIZE, q.start + q.questionEnd);

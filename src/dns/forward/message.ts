@@ -13,7 +13,6 @@ export const TYPE_SOA = 6;
 export const TYPE_OPT = 41;
 
 export const FLAG_QR = 0x8000;
-export const FLAG_TC = 0x0200;
 export const FLAG_RD = 0x0100;
 export const FLAG_RA = 0x0080;
 export const FLAG_CD = 0x0010;

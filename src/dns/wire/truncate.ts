@@ -46,8 +46,9 @@ function truncated(reply: Buffer, query: Query): Buffer {
     opt = own ? replyOpt : null;
     optLength = own ? replyOpt.end - replyOpt.start : OPT_RECORD_LENGTH;
   }
-  // A reply whose question is not where the client's ends keeps no records (their offsets would not hold).
-  const kept = answersAt === query.questionEnd ? keptRecords(reply, answersAt, limit - optLength, replyOpt) : { end: query.questionEnd, counts: NONE };
+  // A reply whose question does not end where the client's does keeps no records (their offsets would not hold).
+  const kept =
+    answersAt === query.questionEnd ? keptRecords(reply, answersAt, limit - optLength, replyOpt) : { end: query.questionEnd, counts: NONE };
 
   const recordsLength = kept.end - query.questionEnd;
   const out = Buffer.allocUnsafe(query.questionEnd + recordsLength + optLength);
