@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fc from 'fast-check';
 import * as dnsPacket from 'dns-packet';
-import { fitToClient, localAnswer, parseQuery, withClientId } from '../../../src/dns/wire';
+import { fitToClient, localAnswer, parseQuery, srvAnswer, withClientId } from '../../../src/dns/wire';
 import { skipRecords } from '../../../src/dns/wire/sections';
 import type { Query } from '../../../src/dns/types';
 import { decode, manyV4, nameInfo, optOf, parsed, type QuerySpec } from './fixtures';
@@ -103,6 +103,21 @@ test('fitToClient: compression pointers of kept records stay valid (search CNAME
   const addresses = message.answers?.slice(1) ?? [];
   assert.ok(addresses.length > 20);
   assert.ok(addresses.every((a) => a.name === 'big.ns.svc.cluster.local'), 'owners resolve to the CNAME target');
+});
+
+test('fitToClient: an SRV answer keeps the SRV record and the target addresses that fit, owned by the target name', () => {
+  const query = parsed({ name: '_http._tcp.big.ns.svc.cluster.local', type: 'SRV', edns: { size: 512 } });
+  const full = srvAnswer(query, { info: headless, target: headless.name, port: { name: 'http', port: 80, transport: 'tcp' } }, TTL);
+  const out = fitToClient(full, query);
+  const message = decode(out);
+  assert.is(message.flag_tc, true, 'additional records were left out');
+  assert.ok(out.length <= 512);
+  assert.equal(message.answers?.map((a) => a.type), ['SRV']);
+  const additionals = (message.additionals ?? []).filter((a) => a.type !== 'OPT') as dnsPacket.StringAnswer[];
+  assert.ok(additionals.length > 20, `${additionals.length} addresses kept`);
+  assert.equal(additionals.map((a) => a.data), manyV4(100).slice(0, additionals.length));
+  assert.ok(additionals.every((a) => a.name === headless.name), 'owners point at the SRV target');
+  assert.is(optOf(message)?.udpPayloadSize, 1232, 'the OPT last');
 });
 
 test('fitToClient: records after an OPT in the middle of the additional section are dropped (they would move)', () => {
