@@ -193,8 +193,9 @@ for (const engine of engines) {
   });
 
   test(`truncation, ${engine}: a 60-address forwarded name over UDP with EDNS 512 keeps what fits beside the OPT`, async () => {
-    const r = await ask(engine, { tool: 'kdig', name: engine === 'native' ? MANY[2] : MANY[3], bufsize: 512, ignoreTruncation: true });
-    assertTruncated(r, MANY[2], manyAddresses, 512, true);
+    const name = engine === 'native' ? MANY[2] : MANY[3];
+    const r = await ask(engine, { tool: 'kdig', name, bufsize: 512, ignoreTruncation: true });
+    assertTruncated(r, name, manyAddresses, 512, true);
   });
 
   for (const [title, options] of [
