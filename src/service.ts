@@ -27,6 +27,7 @@ import { InputWatcher, type WatchTarget } from './system/watcher';
 import { MeshDnsMetrics, startMetricsServer, type MetricsServer } from './system/metrics';
 import type { QueryOutcome } from './dns/pipeline';
 import { SystemdNotifier, formatStatus, type StatusSummary } from './system/sdnotify';
+import { IstiodSource, istiodContext } from './istiod';
 
 export interface ServiceOptions {
   settingsFile: string;
@@ -116,9 +117,13 @@ export class MeshDnsService {
   private captureStatus: 'captured' | 'not-managed' | 'restored' | 'error' = 'not-managed';
   private captureError: string | undefined;
   private externalRewrites = 0;
+  /** The name table from istiod over xDS (docs/ARCHITECTURE.md "istiod"), when istiod.enabled says so. */
+  private readonly istiod: IstiodSource;
+  private istiodOn = false;
 
   constructor(private readonly options: ServiceOptions) {
     this.log = options.logger ?? pino({ level: 'info', base: { service: 'meshdns' } });
+    this.istiod = new IstiodSource({ log: this.log, apply: (reason) => this.reload(reason).then(() => undefined) });
     this.store = new InputStore({ settingsFile: options.settingsFile });
     this.metrics = new MeshDnsMetrics({
       tableNames: () => this.tableValue?.size ?? 0,
@@ -133,6 +138,7 @@ export class MeshDnsService {
       resolvConf: () => this.captureState(),
       loopingUpstreams: () => this.loops.looping,
       forwarder: () => this.forward?.stats(),
+      istiod: () => (this.istiodOn ? this.istiod.stats() : undefined),
     });
   }
 
@@ -147,6 +153,7 @@ export class MeshDnsService {
       for (const r of slot.value?.records ?? []) out[r.kind]++;
     }
     for (const slot of this.snapshot?.hosts.values() ?? []) out.hosts += slot.value?.length ?? 0;
+    if (this.istiodOn) out.istiod = this.istiod.stats().tableNames;
     return out;
   }
 
@@ -179,7 +186,8 @@ export class MeshDnsService {
     const capture = this.captureState().state;
     const wanted = this.snapshot !== undefined && shouldManageResolvConf(this.snapshot.effective);
     if (wanted && capture !== 'captured') return { ready: false, reason: `serving, but resolv.conf is ${capture}` };
-    return { ready: true, reason: `ready: serving${capture === 'captured' ? ', resolv.conf captured' : ''}` };
+    const istiod = this.istiodOn ? `, ${this.istiod.describeTable()}` : '';
+    return { ready: true, reason: `ready: serving${capture === 'captured' ? ', resolv.conf captured' : ''}${istiod}` };
   }
 
   /** The summary `meshdns status` prints (served as JSON on /status). */
@@ -216,6 +224,7 @@ export class MeshDnsService {
       reloads: { total: this.reloadCount, withErrors: this.reloadErrorCount },
       cache: cache === undefined ? null : { ...cache, hitRate: lookups === 0 ? 0 : cache.hits / lookups },
       forward: fwd === undefined ? null : { inFlight: fwd.inFlight, rejected: fwd.rejected, exhausted: fwd.exhausted, upstreams: fwd.upstreams },
+      istiod: this.istiodOn ? this.istiod.status() : null,
       topFailingUpstream: failing === undefined ? null : { upstream: failing.upstream, failures: failed(failing), timeouts: failing.timeouts, requests: failing.requests },
     };
   }
@@ -250,6 +259,8 @@ export class MeshDnsService {
     const state = await loadVipState(first.settings.stateDir);
     this.builder = new TableBuilder(state.allocations);
     for (const p of state.problems) this.log.warn({ file: p.file, field: p.field }, formatProblem(p));
+    this.istiodOn = await IstiodSource.wanted(first.settings.istiod);
+    if (this.istiodOn) await this.istiod.loadSaved(first.settings.stateDir, first.settings.clusterDomain);
     const summary = await this.reload('start');
     // A large registry leaves its parse garbage behind: return it before serving (system/memory.ts).
     const collected = await collectGarbageIfLarge(START_GC_THRESHOLD_BYTES);
@@ -323,6 +334,8 @@ export class MeshDnsService {
       if (started instanceof Error) this.log.warn(`${started.message}; serving DNS without metrics`);
       else this.metricsServer = started;
     }
+    // istiod is asked once DNS is served: until it answers, the saved table (if any) serves.
+    if (this.istiodOn) this.istiod.start();
     if (this.options.watch !== false) {
       await this.startWatching();
       // A file changed between the first read and the watcher's initial scan raised no event:
@@ -394,12 +407,12 @@ export class MeshDnsService {
     const snap = this.withCapturedOriginal(await this.store.load({ force }));
     let build: TableBuild;
     try {
-      build = buildTableFromSnapshot(snap, {}, this.builder);
+      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiod.registryFiles());
     } catch (err) {
       // A builder bug must not leave a half-updated table: start over from the inputs.
       this.log.error({ err }, 'incremental table update failed; rebuilding the table from scratch');
       this.builder = new TableBuilder(this.builder.allocations());
-      build = buildTableFromSnapshot(snap, {}, this.builder);
+      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiod.registryFiles());
     }
     // Answer bytes are made on a name's first query (precomputeAnswers memoizes them per entry and
     // TTL; the UDP fast path keeps whole reply templates): making them here for every entry cost
@@ -408,6 +421,7 @@ export class MeshDnsService {
 
     const uplinks = await readResolvConf(this.options.resolvedUplinksFile ?? RESOLVED_UPLINKS_FILE);
     const choice = chooseUpstreams(snap.settings.upstreams, snap.resolvConf, uplinks, this.server?.addresses ?? snap.settings.listen);
+    this.istiod.setContext(istiodContext(snap, choice.upstreams));
 
 
     // The swap: handlers read these fields per query.
@@ -622,6 +636,7 @@ export class MeshDnsService {
   }
 
   async stop(): Promise<void> {
+    await this.istiod.stop();
     if (this.stateSave.timer !== undefined) {
       clearTimeout(this.stateSave.timer);
       this.stateSave.timer = undefined;

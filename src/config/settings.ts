@@ -30,6 +30,7 @@ export function defaultSettings(): Settings {
     ttl: 30,
     metrics: '127.0.0.1:15054',
     log: { level: 'info' },
+    istiod: { enabled: 'auto', address: '', serverName: '', rootCert: '/etc/certs/root-cert.pem', token: '/var/run/secrets/tokens/istio-token' },
     explicit: new Set<string>(),
   };
 }
@@ -103,6 +104,11 @@ const RULES: readonly Rule[] = [
   rule('ttl', (raw) => readInteger(raw, 0, MAX_TTL), (s, v) => (s.ttl = v)),
   rule('metrics', readMetrics, (s, v) => (s.metrics = v)),
   rule('log.level', readLogLevel, (s, v) => (s.log.level = v)),
+  rule('istiod.enabled', readManage, (s, v) => (s.istiod.enabled = v)),
+  rule('istiod.address', readIstiodAddress, (s, v) => (s.istiod.address = v)),
+  rule('istiod.serverName', readServerName, (s, v) => (s.istiod.serverName = v)),
+  rule('istiod.rootCert', readPath, (s, v) => (s.istiod.rootCert = v)),
+  rule('istiod.token', readPath, (s, v) => (s.istiod.token = v)),
 ];
 
 /** Every dotted key the settings file knows, in the order of docs/ARCHITECTURE.md §6. */
@@ -311,6 +317,23 @@ function openResolverProblems(settings: Settings, file: string): Problem[] {
       `listen ${where} is not loopback: set allowFrom to the client networks allowed to query (e.g. ["10.0.0.0/8"]), or meshdns would be an open resolver`,
     ),
   ];
+}
+
+/** `host:port` of istiod, or "" for the mesh config's discoveryAddress. */
+function readIstiodAddress(raw: unknown): Check<string> {
+  const text = readString(raw);
+  if (!text.ok) return text;
+  if (text.value.trim() === '') return accept('');
+  const endpoint = parseEndpoint(text.value);
+  return endpoint.ok ? endpoint : refuse(`${endpoint.reason} (expected "host:port", e.g. "istiod.istio-system.svc:15012")`);
+}
+
+function readServerName(raw: unknown): Check<string> {
+  const text = readString(raw);
+  if (!text.ok) return text;
+  if (text.value.trim() === '') return accept('');
+  const name = normalizeDnsName(text.value.trim());
+  return name.ok ? name : refuse(`not a DNS name: ${name.reason}`);
 }
 
 function readLogLevel(raw: unknown): Check<LogLevel> {

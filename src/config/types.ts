@@ -13,6 +13,20 @@ export interface Upstream {
 }
 
 export type ResolvConfManage = 'auto' | 'true' | 'false';
+/** `istiod.enabled`: auto = on when the token and root certificate files exist. */
+export type IstiodEnabled = 'auto' | 'true' | 'false';
+
+/** The `istiod:` block (README "istiod"): where the name table comes from over xDS (src/istiod/). */
+export interface IstiodSettings {
+  enabled: IstiodEnabled;
+  /** `host:port`; empty: the mesh config's `defaultConfig.discoveryAddress`. */
+  address: string;
+  /** TLS name to verify; empty: cluster.env ISTIOD_SAN, else the host of the address. */
+  serverName: string;
+  rootCert: string;
+  token: string;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /** The settings file (`meshdns.yaml`, docs/ARCHITECTURE.md §6) after validation and defaults. */
@@ -38,6 +52,7 @@ export interface Settings {
   /** Empty string: metrics server off. */
   metrics: string;
   log: { level: LogLevel };
+  istiod: IstiodSettings;
   /** Keys the settings file actually set (for precedence over cluster.env / mesh config). */
   explicit: ReadonlySet<string>;
 }

@@ -60,6 +60,7 @@ function withAbsolutePaths(settings: Settings, abs: (p: string) => string): Sett
     registry: settings.registry.map(abs),
     resolvConf: { ...settings.resolvConf, path: abs(settings.resolvConf.path) },
     stateDir: abs(settings.stateDir),
+    istiod: { ...settings.istiod, rootCert: abs(settings.istiod.rootCert), token: abs(settings.istiod.token) },
   };
 }
 

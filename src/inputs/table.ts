@@ -1,5 +1,5 @@
 import type { Problem } from '../problem';
-import { TableBuilder, type BuilderInputs, type BuildResult, type NameTable } from '../nametable';
+import { TableBuilder, type BuilderInputs, type BuildResult, type NameTable, type RegistryFileInput } from '../nametable';
 import type { Allocations } from '../registry/allocator';
 import { normalizedSearchDomains } from '../system/resolvconf/parse';
 import type { Snapshot } from './store';
@@ -15,11 +15,13 @@ export interface TableBuild {
 }
 
 /** The builder's view of a snapshot: every registry file's records in order, hosts files, globals. */
-export function builderInputs(snapshot: Snapshot): BuilderInputs {
+export function builderInputs(snapshot: Snapshot, extraFiles: readonly RegistryFileInput[] = []): BuilderInputs {
   const files: BuilderInputs['files'][number][] = [];
   for (const [file, slot] of snapshot.registry) {
     if (slot.value !== undefined) files.push({ file, records: slot.value.records, endpointSets: slot.value.endpointSets });
   }
+  // Sources beyond the files (istiod's name table) come after them: see docs/DECISIONS.md for the precedence.
+  files.push(...extraFiles);
   const hostsFiles = [...snapshot.hosts.entries()]
     .filter(([, slot]) => slot.value !== undefined)
     .map(([file, slot]) => ({ file, entries: slot.value ?? [] }));
@@ -38,8 +40,13 @@ export function builderInputs(snapshot: Snapshot): BuilderInputs {
  * last update is re-derived; without one (the CLI) the table is built from scratch, with the
  * persisted allocations as hints so the VIPs are the served ones.
  */
-export function buildTableFromSnapshot(snapshot: Snapshot, previousAllocations: Allocations, builder = new TableBuilder(previousAllocations)): TableBuild {
-  const inputs = builderInputs(snapshot);
+export function buildTableFromSnapshot(
+  snapshot: Snapshot,
+  previousAllocations: Allocations,
+  builder = new TableBuilder(previousAllocations),
+  extraFiles: readonly RegistryFileInput[] = [],
+): TableBuild {
+  const inputs = builderInputs(snapshot, extraFiles);
   const result = builder.update(inputs);
   const problems: Problem[] = [];
   if (result.exhausted.v4 > 0 || result.exhausted.v6 > 0) {

@@ -15,6 +15,8 @@ export interface MetricsSource {
   /** Upstreams found forwarding back to meshdns (taken out of use). */
   loopingUpstreams(): string[];
   forwarder(): { ignoredReplies: number; rejected: number; exhausted: number; inFlight: number } | undefined;
+  /** The istiod name-table source (src/istiod/); undefined when it is off. */
+  istiod?(): { connected: boolean; pushes: number; nacks: number; reconnects: number; lastPushSeconds: number | undefined; tableNames: number } | undefined;
 }
 
 const QTYPES: Record<number, string> = { 1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 65: 'HTTPS', 255: 'ANY' };
@@ -163,6 +165,16 @@ export class MeshDnsMetrics {
     gauge('meshdns_dns_forward_exhausted_total', 'Queries answered SERVFAIL after every try with every upstream failed.', () => source.forwarder()?.exhausted ?? 0);
     gauge('meshdns_dns_forward_in_flight', 'Queries being forwarded now.', () => source.forwarder()?.inFlight ?? 0);
     gauge('meshdns_resolvconf_external_rewrites_total', 'Times another program rewrote resolv.conf while meshdns had it captured.', () => source.resolvConf().externalRewrites);
+    const istiod = (): ReturnType<NonNullable<MetricsSource['istiod']>> => source.istiod?.();
+    gauge('meshdns_istiod_connected', 'Whether the xDS stream to istiod is up (1) or not (0); absent when the istiod source is off.', () => {
+      const s = istiod();
+      return s === undefined ? undefined : s.connected ? 1 : 0;
+    });
+    gauge('meshdns_istiod_pushes_total', 'Name tables pushed by istiod and accepted (ACKed).', () => istiod()?.pushes);
+    gauge('meshdns_istiod_nacks_total', 'Name tables pushed by istiod and rejected (NACKed); the last good one stayed in use.', () => istiod()?.nacks);
+    gauge('meshdns_istiod_reconnects_total', 'Reconnects to istiod after the stream ended or failed.', () => istiod()?.reconnects);
+    gauge('meshdns_istiod_last_push_timestamp_seconds', 'When istiod last pushed a name table that was accepted.', () => istiod()?.lastPushSeconds);
+    gauge('meshdns_istiod_table_names', 'Hosts in the name table from istiod.', () => istiod()?.tableNames);
     // prom-client samples event-loop delay with a 10 ms timer by default: 100 wake-ups a second
     // on an idle VM (0.65% of a core, measured). One sample a second still shows a stalled loop.
     collectDefaultMetrics({ register: this.registry, prefix: 'meshdns_', eventLoopMonitoringPrecision: 1000 });

@@ -1,0 +1,355 @@
+import { promises as fs } from 'node:fs';
+import { create, toBinary } from '@bufbuild/protobuf';
+import type { Logger } from 'pino';
+import * as grpc from '@grpc/grpc-js';
+import { NodeSchema } from './gen/envoy/config/core/v3/base_pb';
+import { DiscoveryRequestSchema, type DiscoveryRequest, type DiscoveryResponse } from './gen/envoy/service/discovery/v3/discovery_pb';
+import { StatusSchema } from './gen/google/rpc/status_pb';
+import { NameTableSchema } from './gen/istio/networking/nds/v1/nds_pb';
+import type { RegistryFileInput } from '../nametable';
+import type { ServiceRecord } from '../registry/types';
+import type { HostsEntry, IstiodSettings, Upstream } from '../config/types';
+import { Backoff } from './backoff';
+import { meshDefaults, istiodTarget, proxyNode, type ProxyNode } from './bootstrap';
+import { openAds, type AdsConnection, type ClientIdentity, type IstiodEndpoint } from './channel';
+import { loadLastTable, saveLastTable } from './lastTable';
+import { decodeNameTables, ISTIOD_SOURCE_FILE, NameTableRecords, NAME_TABLE_TYPE } from './nameTable';
+import { resolveIstiodHost } from './resolveHost';
+import { readToken, tokenProblem } from './token';
+
+/** What the service hands over at every reload: the inputs of the next connect. */
+export interface IstiodContext {
+  settings: IstiodSettings;
+  stateDir: string;
+  clusterDomain: string;
+  namespace: string;
+  clusterEnv: Readonly<Record<string, string>>;
+  clusterEnvFile: string;
+  meshConfigFile: string;
+  /** The bootstrap hosts file's entries. */
+  hosts: readonly HostsEntry[];
+  /** The original upstream servers (never meshdns itself). */
+  upstreams: readonly Upstream[];
+}
+
+export interface IstiodSourceOptions {
+  log: Logger;
+  /** Swap the new records into the served table; resolves once they are served (then the push is ACKed). */
+  apply(reason: string): Promise<void>;
+  /** Test hook: reconnect delays. */
+  backoff?: Backoff;
+}
+
+export type TableState = 'live' | 'stale' | 'never';
+
+export interface IstiodStats {
+  connected: boolean;
+  pushes: number;
+  nacks: number;
+  reconnects: number;
+  lastPushSeconds: number | undefined;
+  tableNames: number;
+}
+
+/** A stream that delivered an accepted push and stayed up this long resets the backoff. */
+const HEALTHY_STREAM_MS = 5_000;
+
+/**
+ * istiod as a source of the name table (docs/ARCHITECTURE.md "istiod"): keeps one ADS stream
+ * subscribed to NDS, turns accepted pushes into registry records for the table builder,
+ * ACKs/NACKs them, saves the last accepted one and reconnects with backoff.
+ */
+export class IstiodSource {
+  private readonly log: Logger;
+  private readonly backoff: Backoff;
+  private readonly converter = new NameTableRecords();
+  private context: IstiodContext | undefined;
+  private records: ServiceRecord[] | undefined;
+  private files: RegistryFileInput[] = [];
+  private connection: AdsConnection | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private connectedFlag = false;
+  /** A push arrived on the current stream (the table is live). */
+  private liveFlag = false;
+  private staleSince: number | undefined;
+  private version = '';
+  private lastPushAt: number | undefined;
+  private readonly counts = { pushes: 0, nacks: 0, reconnects: 0 };
+  private lastProblem: string | undefined;
+  private work: Promise<void> = Promise.resolve();
+  private saving: Promise<void> = Promise.resolve();
+  private address = '';
+
+  constructor(private readonly options: IstiodSourceOptions) {
+    this.log = options.log.child({ source: 'istiod' });
+    this.backoff = options.backoff ?? new Backoff();
+  }
+
+  /** Whether the istiod source is on for these settings (auto: when the token and root certificate exist). */
+  static async wanted(settings: IstiodSettings): Promise<boolean> {
+    if (settings.enabled === 'false') return false;
+    if (settings.enabled === 'true') return true;
+    const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
+    return (await exists(settings.token)) && (await exists(settings.rootCert));
+  }
+
+  /** Called at every reload: the next connect uses these inputs. */
+  setContext(context: IstiodContext): void {
+    this.context = context;
+  }
+
+  /** istiod's records, as one more registry input of the table builder (after the registry files). */
+  registryFiles(): RegistryFileInput[] {
+    return this.files;
+  }
+
+  /** Serve the table saved by the last run until istiod answers. */
+  async loadSaved(stateDir: string, clusterDomain: string): Promise<void> {
+    try {
+      const saved = await loadLastTable(stateDir);
+      if (saved === undefined) return;
+      const decoded = decodeNameTables([{ typeUrl: NAME_TABLE_TYPE, value: saved.bytes } as never]);
+      if (!decoded.ok) throw new Error(decoded.error);
+      const converted = this.converter.convert(decoded.table, clusterDomain);
+      if (!converted.ok) throw new Error(converted.error);
+      this.setRecords(converted.records);
+      this.version = saved.version;
+      this.lastPushAt = saved.receivedAt;
+      this.staleSince = Date.now();
+      this.log.info({ names: converted.records.length, version: saved.version, receivedAt: new Date(saved.receivedAt).toISOString() }, 'serving the last name table saved from istiod until istiod answers');
+    } catch (err) {
+      this.log.warn(`cannot read the saved istiod name table in ${stateDir}: ${(err as Error).message}; waiting for istiod`);
+    }
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.connection?.close();
+    this.connection = undefined;
+    this.connectedFlag = false;
+    await this.work;
+    await this.saving;
+  }
+
+  get tableState(): TableState {
+    if (this.records === undefined) return 'never';
+    return this.liveFlag ? 'live' : 'stale';
+  }
+
+  /** One phrase for /readyz and STATUS=: live, stale since when, or never received. */
+  describeTable(): string {
+    const state = this.tableState;
+    if (state === 'live') return `istiod table live (${this.records?.length ?? 0} hosts)`;
+    if (state === 'stale') return `istiod table stale since ${new Date(this.staleSince ?? Date.now()).toISOString()}`;
+    return 'istiod table never received';
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      table: this.tableState,
+      ...(this.tableState === 'stale' && this.staleSince !== undefined ? { staleSince: new Date(this.staleSince).toISOString() } : {}),
+      connected: this.connectedFlag,
+      address: this.address,
+      version: this.version,
+      lastPush: this.lastPushAt === undefined ? null : new Date(this.lastPushAt).toISOString(),
+      names: this.records?.length ?? 0,
+      pushes: this.counts.pushes,
+      nacks: this.counts.nacks,
+      reconnects: this.counts.reconnects,
+      lastError: this.lastProblem ?? null,
+    };
+  }
+
+  stats(): IstiodStats {
+    return {
+      connected: this.connectedFlag,
+      ...this.counts,
+      lastPushSeconds: this.lastPushAt === undefined ? undefined : this.lastPushAt / 1000,
+      tableNames: this.records?.length ?? 0,
+    };
+  }
+
+  private setRecords(records: ServiceRecord[] | undefined): void {
+    this.records = records;
+    this.files = records === undefined ? [] : [{ file: ISTIOD_SOURCE_FILE, records, endpointSets: [] }];
+  }
+
+  /** A problem with the connection: logged when it differs from the last one, not at every retry. */
+  private report(message: string, level: 'warn' | 'error' = 'warn'): void {
+    if (message !== this.lastProblem) this.log[level](message);
+    this.lastProblem = message;
+  }
+
+  private retry(): void {
+    if (!this.running || this.timer !== undefined) return;
+    const delay = this.backoff.next();
+    this.log.debug({ delayMs: delay }, 'reconnecting to istiod');
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.counts.reconnects++;
+      this.connect();
+    }, delay);
+    this.timer.unref();
+  }
+
+  private connect(): void {
+    this.prepare().then(
+      (ready) => {
+        if (ready === undefined || !this.running) return this.retry();
+        this.openStream(ready.endpoint, ready.identity, ready.node);
+      },
+      (err: Error) => {
+        this.report(err.message);
+        this.retry();
+      },
+    );
+  }
+
+  /** Everything a connect needs, read afresh: the token file (rotation), root certificate, address. */
+  private async prepare(): Promise<{ endpoint: IstiodEndpoint; identity: ClientIdentity; node: ProxyNode } | undefined> {
+    const ctx = this.context;
+    if (ctx === undefined) return undefined;
+    const meshText = await fs.readFile(ctx.meshConfigFile, 'utf8').catch(() => undefined);
+    const mesh = meshDefaults(meshText, ctx.meshConfigFile).value;
+    const target = istiodTarget(ctx.settings, mesh, ctx.clusterEnv);
+    if (target === undefined) throw new Error(`no istiod address: set istiod.address in meshdns.yaml or defaultConfig.discoveryAddress in ${ctx.meshConfigFile}`);
+    const node = proxyNode({ clusterEnv: ctx.clusterEnv, proxyMetadata: mesh.proxyMetadata, clusterDomain: ctx.clusterDomain, namespace: ctx.namespace, clusterEnvFile: ctx.clusterEnvFile });
+    if (node.value === undefined) throw new Error(node.problems.map((p) => p.message).join('; '));
+    const rootCert = await fs.readFile(ctx.settings.rootCert).catch((err: Error) => {
+      throw new Error(`cannot read istiod's root certificate ${ctx.settings.rootCert}: ${err.message}`);
+    });
+    const token = await readToken(ctx.settings.token).catch(() => undefined);
+    const tokenIssue = tokenProblem(token, ctx.settings.token);
+    if (token === undefined || token.token === '') throw new Error(`not connecting to istiod: ${tokenIssue}`);
+    const ip = await resolveIstiodHost(target.host, ctx.hosts, ctx.upstreams);
+    this.address = `${target.host}:${target.port}`;
+    return { endpoint: { ip, port: target.port, serverName: target.serverName, rootCert, clusterId: node.value.clusterId }, identity: { token: token.token }, node: node.value };
+  }
+
+  private openStream(endpoint: IstiodEndpoint, identity: ClientIdentity, node: ProxyNode): void {
+    const connection = openAds(endpoint, identity);
+    this.connection = connection;
+    const { call } = connection;
+    const openedAt = Date.now();
+    let accepted = false;
+    const seenNonces: string[] = [];
+    let ended = false;
+    const finish = (why: string, err?: grpc.ServiceError): void => {
+      if (ended) return;
+      ended = true;
+      connection.close();
+      if (this.connection === connection) this.connection = undefined;
+      this.connectedFlag = false;
+      if (this.liveFlag) this.staleSince = Date.now();
+      this.liveFlag = false;
+      if (!this.running) return;
+      if (err !== undefined) this.report(describeCallError(err, endpoint, this.context), err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED ? 'error' : 'warn');
+      else this.log.info(`istiod ended the stream (${why}); reconnecting`);
+      if (accepted && Date.now() - openedAt >= HEALTHY_STREAM_MS) this.backoff.reset();
+      this.retry();
+    };
+    call.on('data', (resp: DiscoveryResponse) => {
+      this.connectedFlag = true;
+      if (resp.typeUrl !== NAME_TABLE_TYPE) {
+        this.log.debug({ typeUrl: resp.typeUrl }, 'ignoring a response of a type meshdns did not ask for');
+        return;
+      }
+      // A nonce seen before on this stream is a replay of a push already answered.
+      if (seenNonces.includes(resp.nonce)) {
+        this.log.debug({ nonce: resp.nonce }, 'ignoring a stale istiod response (nonce already answered)');
+        return;
+      }
+      seenNonces.push(resp.nonce);
+      if (seenNonces.length > 16) seenNonces.shift();
+      this.work = this.work.then(async () => {
+        const ok = await this.onPush(resp, (req) => {
+          if (!ended) call.write(req);
+        });
+        if (ok) {
+          accepted = true;
+          if (this.lastProblem !== undefined) this.log.info('istiod connection healthy again');
+          this.lastProblem = undefined;
+        }
+      });
+    });
+    call.on('error', (err: grpc.ServiceError) => finish('error', err));
+    call.on('end', () => finish('end of stream'));
+    call.on('status', (s: grpc.StatusObject) => {
+      if (s.code !== grpc.status.OK) finish('status', Object.assign(new Error(s.details), s) as grpc.ServiceError);
+    });
+    call.on('metadata', () => {
+      this.connectedFlag = true;
+    });
+    call.write(this.request({ node, versionInfo: this.version }));
+  }
+
+  private request(init: { node?: ProxyNode; versionInfo: string; responseNonce?: string; error?: string }): DiscoveryRequest {
+    return create(DiscoveryRequestSchema, {
+      typeUrl: NAME_TABLE_TYPE,
+      versionInfo: init.versionInfo,
+      responseNonce: init.responseNonce ?? '',
+      ...(init.node === undefined ? {} : { node: create(NodeSchema, { id: init.node.id, cluster: init.node.cluster, metadata: { ...init.node.metadata } }) }),
+      ...(init.error === undefined ? {} : { errorDetail: create(StatusSchema, { code: grpc.status.INVALID_ARGUMENT, message: init.error }) }),
+    });
+  }
+
+  /** One push: decode, convert, swap in, ACK; or NACK keeping the last good table. True when accepted. */
+  private async onPush(resp: DiscoveryResponse, send: (req: DiscoveryRequest) => void): Promise<boolean> {
+    const ctx = this.context;
+    const nack = (error: string): false => {
+      this.counts.nacks++;
+      this.log.warn({ version: resp.versionInfo, nonce: resp.nonce }, `rejected istiod's name table (NACK), the last good one stays in use: ${error}`);
+      send(this.request({ versionInfo: this.version, responseNonce: resp.nonce, error }));
+      return false;
+    };
+    const decoded = decodeNameTables(resp.resources);
+    if (!decoded.ok) return nack(decoded.error);
+    const converted = this.converter.convert(decoded.table, ctx?.clusterDomain ?? 'cluster.local');
+    if (!converted.ok) return nack(converted.error);
+    const previous = this.records;
+    this.setRecords(converted.records);
+    try {
+      await this.options.apply('istiod push');
+    } catch (err) {
+      this.setRecords(previous);
+      return nack(`cannot apply: ${(err as Error).message}`);
+    }
+    this.version = resp.versionInfo;
+    this.lastPushAt = Date.now();
+    this.counts.pushes++;
+    this.liveFlag = true;
+    this.staleSince = undefined;
+    send(this.request({ versionInfo: resp.versionInfo, responseNonce: resp.nonce }));
+    this.log.info({ version: resp.versionInfo, names: converted.records.length }, 'name table from istiod applied');
+    if (ctx !== undefined) {
+      const bytes = resp.resources.length === 1 ? resp.resources[0].value : toBinary(NameTableSchema, decoded.table);
+      const saved = { version: resp.versionInfo, receivedAt: this.lastPushAt, bytes };
+      this.saving = this.saving.then(() =>
+        saveLastTable(ctx.stateDir, saved).catch((err: Error) => this.log.warn(`cannot save istiod's name table in ${ctx.stateDir}: ${err.message}; the next start waits for istiod`)),
+      );
+    }
+    return true;
+  }
+}
+
+/** What the log says about a failed stream: for auth failures, what to fix. */
+function describeCallError(err: grpc.ServiceError, endpoint: IstiodEndpoint, ctx: IstiodContext | undefined): string {
+  const where = `istiod ${endpoint.serverName} (${endpoint.ip}:${endpoint.port})`;
+  if (err.code === grpc.status.UNAUTHENTICATED) {
+    return `${where} refused the token (UNAUTHENTICATED: ${err.details}): is ${ctx?.settings.token ?? 'the token'} expired or for another cluster? make a new one with istioctl x workload entry configure and copy it there`;
+  }
+  if (err.code === grpc.status.PERMISSION_DENIED) {
+    return `${where} denied access (PERMISSION_DENIED: ${err.details}): the token's service account must match POD_NAMESPACE/SERVICE_ACCOUNT in ${ctx?.clusterEnvFile ?? 'cluster.env'} (wrong namespace?)`;
+  }
+  if (err.code === grpc.status.INVALID_ARGUMENT) return `${where} refused the node (INVALID_ARGUMENT: ${err.details}): check cluster.env`;
+  return `cannot stream from ${where}: ${grpc.status[err.code] ?? err.code}: ${err.details}`;
+}
