@@ -64,7 +64,8 @@ async function commandCheck(args: CliArgs, out: Out, err: Out): Promise<number> 
   const snapshot = await store.load();
   const state = await loadVipState(snapshot.settings.stateDir);
   const build = buildTableFromSnapshot(snapshot, state.allocations);
-  const problems = [...snapshot.problems, ...state.problems, ...build.problems];
+  const { istiodProblems } = await import('./istiod/check');
+  const problems = [...snapshot.problems, ...state.problems, ...build.problems, ...(await istiodProblems(snapshot))];
   for (const p of problems) err(formatProblem(p));
   const errors = problems.filter((p) => p.severity !== 'warning').length;
   const files = 1 + snapshot.registry.size + snapshot.hosts.size;
@@ -148,6 +149,7 @@ async function commandStatus(args: CliArgs, out: Out, err: Out): Promise<number>
     lastReload: { at: string; ms: number; added: number; removed: number; changed: number; errors: string[] } | null;
     cache: { hits: number; misses: number; entries: number; hitRate: number } | null;
     topFailingUpstream: { upstream: string; failures: number; timeouts: number; requests: number } | null;
+    istiod?: { table: string; staleSince?: string; connected: boolean; address: string; version: string; names: number; pushes: number; nacks: number; reconnects: number; lastError: string | null } | null;
   };
   out(`meshdns ${s.version} (pid ${s.pid}), up ${formatDuration(s.uptimeSeconds)}`);
   out(`  listening:   ${s.listen.join(', ')}`);
@@ -159,6 +161,12 @@ async function commandStatus(args: CliArgs, out: Out, err: Out): Promise<number>
     for (const e of s.lastReload.errors.slice(0, 10)) out(`    ${e}`);
   }
   if (s.cache !== null) out(`  cache:       ${s.cache.entries} entries, hit rate ${(s.cache.hitRate * 100).toFixed(1)}% (${s.cache.hits}/${s.cache.hits + s.cache.misses})`);
+  if (s.istiod !== null && s.istiod !== undefined) {
+    const i = s.istiod;
+    const table = i.table === 'live' ? 'live' : i.table === 'stale' ? `stale since ${i.staleSince ?? '?'}` : 'never received';
+    out(`  istiod:      ${i.address || '(no address)'} ${i.connected ? 'connected' : 'not connected'}; table ${table}, ${i.names} hosts, version ${i.version || '-'}, ${i.pushes} pushes, ${i.nacks} NACKs, ${i.reconnects} reconnects`);
+    if (i.lastError !== null) out(`    ${i.lastError}`);
+  }
   out(`  failing:     ${s.topFailingUpstream === null ? 'no upstream failures' : `${s.topFailingUpstream.upstream}: ${s.topFailingUpstream.failures} failures (${s.topFailingUpstream.timeouts} timeouts) of ${s.topFailingUpstream.requests}`}`);
   return 0;
 }

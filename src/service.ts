@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import { formatProblem, type Problem } from './problem';
-import { InputStore, buildTableFromSnapshot, type Snapshot, type TableBuild } from './inputs';
+import { InputStore, buildTableFromSnapshot, type RegistrySources, type Snapshot, type TableBuild } from './inputs';
 import { TableBuilder, type NameTable } from './nametable';
 import { loadVipState, saveVipState } from './registry/allocatorState';
 import type { Upstream } from './config/types';
@@ -120,6 +120,7 @@ export class MeshDnsService {
   /** The name table from istiod over xDS (docs/ARCHITECTURE.md "istiod"), when istiod.enabled says so. */
   private readonly istiod: IstiodSource;
   private istiodOn = false;
+  private readonly istiodSources: RegistrySources = (files, clusterDomain) => this.istiod.combine(files, clusterDomain);
 
   constructor(private readonly options: ServiceOptions) {
     this.log = options.logger ?? pino({ level: 'info', base: { service: 'meshdns' } });
@@ -407,12 +408,12 @@ export class MeshDnsService {
     const snap = this.withCapturedOriginal(await this.store.load({ force }));
     let build: TableBuild;
     try {
-      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiod.registryFiles());
+      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiodSources);
     } catch (err) {
       // A builder bug must not leave a half-updated table: start over from the inputs.
       this.log.error({ err }, 'incremental table update failed; rebuilding the table from scratch');
       this.builder = new TableBuilder(this.builder.allocations());
-      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiod.registryFiles());
+      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiodSources);
     }
     // Answer bytes are made on a name's first query (precomputeAnswers memoizes them per entry and
     // TTL; the UDP fast path keeps whole reply templates): making them here for every entry cost

@@ -14,19 +14,22 @@ export interface TableBuild {
   problems: Problem[];
 }
 
+/** Adds sources beyond the registry files (istiod) to the files' records, which it may shadow. */
+export type RegistrySources = (files: readonly RegistryFileInput[], clusterDomain: string) => RegistryFileInput[];
+
 /** The builder's view of a snapshot: every registry file's records in order, hosts files, globals. */
-export function builderInputs(snapshot: Snapshot, extraFiles: readonly RegistryFileInput[] = []): BuilderInputs {
+export function builderInputs(snapshot: Snapshot, sources?: RegistrySources): BuilderInputs {
   const files: BuilderInputs['files'][number][] = [];
   for (const [file, slot] of snapshot.registry) {
     if (slot.value !== undefined) files.push({ file, records: slot.value.records, endpointSets: slot.value.endpointSets });
   }
-  // Sources beyond the files (istiod's name table) come after them: see docs/DECISIONS.md for the precedence.
-  files.push(...extraFiles);
+  // Sources beyond the files (istiod's name table): docs/DECISIONS.md "istiod precedence".
+  const combined = sources === undefined ? files : sources(files, snapshot.settings.clusterDomain);
   const hostsFiles = [...snapshot.hosts.entries()]
     .filter(([, slot]) => slot.value !== undefined)
     .map(([file, slot]) => ({ file, entries: slot.value ?? [] }));
   return {
-    files,
+    files: combined,
     hostsFiles,
     clusterDomain: snapshot.settings.clusterDomain,
     namespace: snapshot.effective.namespace,
@@ -44,9 +47,9 @@ export function buildTableFromSnapshot(
   snapshot: Snapshot,
   previousAllocations: Allocations,
   builder = new TableBuilder(previousAllocations),
-  extraFiles: readonly RegistryFileInput[] = [],
+  sources?: RegistrySources,
 ): TableBuild {
-  const inputs = builderInputs(snapshot, extraFiles);
+  const inputs = builderInputs(snapshot, sources);
   const result = builder.update(inputs);
   const problems: Problem[] = [];
   if (result.exhausted.v4 > 0 || result.exhausted.v6 > 0) {

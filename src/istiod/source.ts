@@ -15,6 +15,7 @@ import { openAds, type AdsConnection, type ClientIdentity, type IstiodEndpoint }
 import { loadLastTable, saveLastTable } from './lastTable';
 import { decodeNameTables, ISTIOD_SOURCE_FILE, NameTableRecords, NAME_TABLE_TYPE } from './nameTable';
 import { resolveIstiodHost } from './resolveHost';
+import { RegistryShadow, hostsOf } from './precedence';
 import { readToken, tokenProblem } from './token';
 
 /** What the service hands over at every reload: the inputs of the next connect. */
@@ -66,6 +67,8 @@ export class IstiodSource {
   private context: IstiodContext | undefined;
   private records: ServiceRecord[] | undefined;
   private files: RegistryFileInput[] = [];
+  private readonly shadow = new RegistryShadow();
+  private clusterDomain = 'cluster.local';
   private connection: AdsConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -97,11 +100,19 @@ export class IstiodSource {
   /** Called at every reload: the next connect uses these inputs. */
   setContext(context: IstiodContext): void {
     this.context = context;
+    if (context.clusterDomain !== this.clusterDomain) {
+      this.clusterDomain = context.clusterDomain;
+      if (this.records !== undefined) this.shadow.setHosts(hostsOf(this.records, this.clusterDomain));
+    }
   }
 
-  /** istiod's records, as one more registry input of the table builder (after the registry files). */
-  registryFiles(): RegistryFileInput[] {
-    return this.files;
+  /**
+   * The table builder's registry inputs with istiod's: the registry files less the hosts istiod
+   * names (precedence.ts), then istiod's records as one more file.
+   */
+  combine(registry: readonly RegistryFileInput[], clusterDomain: string): RegistryFileInput[] {
+    if (this.records === undefined) return registry.slice();
+    return [...this.shadow.apply(registry, clusterDomain), ...this.files];
   }
 
   /** Serve the table saved by the last run until istiod answers. */
@@ -111,6 +122,7 @@ export class IstiodSource {
       if (saved === undefined) return;
       const decoded = decodeNameTables([{ typeUrl: NAME_TABLE_TYPE, value: saved.bytes } as never]);
       if (!decoded.ok) throw new Error(decoded.error);
+      this.clusterDomain = clusterDomain;
       const converted = this.converter.convert(decoded.table, clusterDomain);
       if (!converted.ok) throw new Error(converted.error);
       this.setRecords(converted.records);
@@ -181,6 +193,7 @@ export class IstiodSource {
   private setRecords(records: ServiceRecord[] | undefined): void {
     this.records = records;
     this.files = records === undefined ? [] : [{ file: ISTIOD_SOURCE_FILE, records, endpointSets: [] }];
+    this.shadow.setHosts(records === undefined ? new Set() : hostsOf(records, this.clusterDomain));
   }
 
   /** A problem with the connection: logged when it differs from the last one, not at every retry. */
@@ -313,7 +326,7 @@ export class IstiodSource {
     };
     const decoded = decodeNameTables(resp.resources);
     if (!decoded.ok) return nack(decoded.error);
-    const converted = this.converter.convert(decoded.table, ctx?.clusterDomain ?? 'cluster.local');
+    const converted = this.converter.convert(decoded.table, this.clusterDomain);
     if (!converted.ok) return nack(converted.error);
     const previous = this.records;
     this.setRecords(converted.records);
