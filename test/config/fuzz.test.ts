@@ -112,6 +112,7 @@ function settingsToYaml(s: Settings): string {
     ttl: s.ttl,
     metrics: s.metrics,
     log: s.log,
+    istiod: s.istiod,
   });
 }
 const withoutExplicit = (s: Settings): Omit<Settings, 'explicit'> => {

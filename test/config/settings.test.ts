@@ -85,6 +85,7 @@ test('full fixture: every key read, every key explicit', () => {
   assert.is(s.ttl, 5);
   assert.is(s.metrics, '');
   assert.equal(s.log, { level: 'debug' });
+  assert.equal(s.istiod, { enabled: 'true', address: 'istiod.corp.example:15012', serverName: 'istiod.istio-system.svc', rootCert: '/srv/istio/root-cert.pem', token: '/srv/istio/istio-token' });
   assert.equal([...s.explicit].sort(), [...SETTINGS_KEYS].sort());
 });
 
