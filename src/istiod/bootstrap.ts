@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { hostname as osHostname, networkInterfaces } from 'node:os';
 import type { Problem } from '../problem';
@@ -58,10 +59,36 @@ export function meshDefaults(text: string | undefined, file: string): { value: M
   return { value: { discoveryAddress, proxyMetadata }, problems };
 }
 
-/** The first non-internal IPv4 (else IPv6) address of this machine: Istio's agent default for INSTANCE_IP. */
+/**
+ * The first non-internal IPv4 (else IPv6) address of this machine. Listing interfaces needs a
+ * netlink socket, which the systemd unit's RestrictAddressFamilies= forbids: then loopback.
+ */
 export function defaultInstanceIp(): string {
-  const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((a) => !a.internal);
-  return (all.find((a) => a.family === 'IPv4') ?? all.find((a) => a.family === 'IPv6'))?.address ?? '127.0.0.1';
+  try {
+    const all = Object.values(networkInterfaces()).flatMap((list) => list ?? []).filter((a) => !a.internal);
+    return (all.find((a) => a.family === 'IPv4') ?? all.find((a) => a.family === 'IPv6'))?.address ?? '127.0.0.1';
+  } catch {
+    return '127.0.0.1';
+  }
+}
+
+/** The source address the kernel picks toward `ip` (a connected UDP socket sends nothing): the instance IP istiod sees. */
+export function localAddressToward(ip: string, port: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const socket = createSocket(isIP(ip) === 6 ? 'udp6' : 'udp4');
+    const done = (address: string | undefined): void => {
+      socket.close();
+      resolve(address);
+    };
+    socket.on('error', () => done(undefined));
+    socket.connect(port, ip, () => {
+      try {
+        done(socket.address().address);
+      } catch {
+        done(undefined);
+      }
+    });
+  });
 }
 
 export interface NodeInputs {

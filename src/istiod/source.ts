@@ -10,7 +10,7 @@ import type { RegistryFileInput } from '../nametable';
 import type { ServiceRecord } from '../registry/types';
 import type { HostsEntry, IstiodSettings, Upstream } from '../config/types';
 import { Backoff } from './backoff';
-import { meshDefaults, istiodTarget, proxyNode, type ProxyNode } from './bootstrap';
+import { localAddressToward, meshDefaults, istiodTarget, proxyNode, type ProxyNode } from './bootstrap';
 import { openAds, type AdsConnection, type ClientIdentity, type IstiodEndpoint } from './channel';
 import { loadLastTable, saveLastTable } from './lastTable';
 import { decodeNameTables, ISTIOD_SOURCE_FILE, NameTableRecords, NAME_TABLE_TYPE } from './nameTable';
@@ -235,7 +235,9 @@ export class IstiodSource {
     const mesh = meshDefaults(meshText, ctx.meshConfigFile).value;
     const target = istiodTarget(ctx.settings, mesh, ctx.clusterEnv);
     if (target === undefined) throw new Error(`no istiod address: set istiod.address in meshdns.yaml or defaultConfig.discoveryAddress in ${ctx.meshConfigFile}`);
-    const node = proxyNode({ clusterEnv: ctx.clusterEnv, proxyMetadata: mesh.proxyMetadata, clusterDomain: ctx.clusterDomain, namespace: ctx.namespace, clusterEnvFile: ctx.clusterEnvFile });
+    const ip = await resolveIstiodHost(target.host, ctx.hosts, ctx.upstreams);
+    const instanceIp = await localAddressToward(ip, target.port);
+    const node = proxyNode({ clusterEnv: ctx.clusterEnv, proxyMetadata: mesh.proxyMetadata, clusterDomain: ctx.clusterDomain, namespace: ctx.namespace, clusterEnvFile: ctx.clusterEnvFile, instanceIp });
     if (node.value === undefined) throw new Error(node.problems.map((p) => p.message).join('; '));
     const rootCert = await fs.readFile(ctx.settings.rootCert).catch((err: Error) => {
       throw new Error(`cannot read istiod's root certificate ${ctx.settings.rootCert}: ${err.message}`);
@@ -243,7 +245,6 @@ export class IstiodSource {
     const token = await readToken(ctx.settings.token).catch(() => undefined);
     const tokenIssue = tokenProblem(token, ctx.settings.token);
     if (token === undefined || token.token === '') throw new Error(`not connecting to istiod: ${tokenIssue}`);
-    const ip = await resolveIstiodHost(target.host, ctx.hosts, ctx.upstreams);
     this.address = `${target.host}:${target.port}`;
     return { endpoint: { ip, port: target.port, serverName: target.serverName, rootCert, clusterId: node.value.clusterId }, identity: { token: token.token }, node: node.value };
   }

@@ -1,0 +1,30 @@
+// The fake istiod as a program (for the systemd container test, where it runs inside the
+// container beside the installed meshdns): `node fakeIstiodMain.js DIR PORT`. DIR holds
+// server.key, server.pem, token, table.json, cluster-id; every request and refusal is written
+// to DIR/seen.json as it happens.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FakeIstiod, type FakeTable } from './fakeIstiod';
+
+async function main(): Promise<void> {
+  const [dir, portText] = process.argv.slice(2);
+  const read = (name: string): Buffer => readFileSync(join(dir, name));
+  const istiod = new FakeIstiod({
+    key: read('server.key'),
+    cert: read('server.pem'),
+    token: read('token').toString().trim(),
+    clusterId: read('cluster-id').toString().trim(),
+    nodeId: /^sidecar~[0-9a-f.:]+~[^~]+\.[a-z0-9-]+~[a-z0-9-]+\.svc\.cluster\.local$/,
+  });
+  istiod.setCurrent(JSON.parse(read('table.json').toString()) as FakeTable);
+  const port = await istiod.start(Number(portText));
+  const save = (): void => writeFileSync(join(dir, 'seen.json'), JSON.stringify({ requests: istiod.requests, refusals: istiod.refusals }));
+  save();
+  setInterval(save, 200);
+  console.log(`fake istiod on 127.0.0.1:${port}`);
+}
+
+main().catch((err: Error) => {
+  console.error(err);
+  process.exit(1);
+});
