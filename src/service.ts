@@ -124,7 +124,7 @@ export class MeshDnsService {
 
   constructor(private readonly options: ServiceOptions) {
     this.log = options.logger ?? pino({ level: 'info', base: { service: 'meshdns' } });
-    this.istiod = new IstiodSource({ log: this.log, apply: (reason) => this.reload(reason).then(() => undefined) });
+    this.istiod = new IstiodSource({ log: this.log, apply: (reason) => this.reload(reason).then((summary) => this.compactAfter(summary)) });
     this.store = new InputStore({ settingsFile: options.settingsFile });
     this.metrics = new MeshDnsMetrics({
       tableNames: () => this.tableValue?.size ?? 0,
@@ -354,6 +354,16 @@ export class MeshDnsService {
       },
       'meshdns serving',
     );
+  }
+
+  /**
+   * A push that changed most of a large table (the first one, without a saved table) leaves its
+   * decode and build garbage in the heap: returned as after the first load (system/memory.ts).
+   */
+  private async compactAfter(summary: ReloadSummary): Promise<void> {
+    if (summary.added + summary.removed + summary.changed < LARGE_CHANGE_NAMES) return;
+    const collected = await collectGarbageIfLarge(START_GC_THRESHOLD_BYTES);
+    if (collected !== false) trimNativeHeap();
   }
 
   /** resolv.conf `options timeout:` applies unless the settings file set forward.timeout. */
@@ -675,6 +685,9 @@ function statusSummary(service: MeshDnsService): StatusSummary {
           },
   };
 }
+
+/** Names a reload must add, remove or change before its garbage is collected at once. */
+const LARGE_CHANGE_NAMES = 50_000;
 
 /** Heap in use after the first load above which start runs a full GC (about 20,000 entries). */
 const START_GC_THRESHOLD_BYTES = 128 * 1024 * 1024;

@@ -1,6 +1,7 @@
 import { fromBinary } from '@bufbuild/protobuf';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import type { Any } from '@bufbuild/protobuf/wkt';
-import { NameTableSchema, type NameTable, type NameTable_NameInfo } from './gen/istio/networking/nds/v1/nds_pb';
+import { NameTable_NameInfoSchema, type NameTable_NameInfo } from './gen/istio/networking/nds/v1/nds_pb';
 import type { KubeServiceRecord, ServiceEntryRecord, ServiceRecord, SourceRef } from '../registry/types';
 import { normalizeServiceEntryHost, isDns1123Label, isDns1123Subdomain } from '../registry/names';
 import { canonicalIp } from '../registry/ip';
@@ -10,28 +11,53 @@ export const NAME_TABLE_TYPE = 'type.googleapis.com/istio.networking.nds.v1.Name
 /** The pseudo-file name of istiod's records in the table builder, `meshdns table` and `explain`. */
 export const ISTIOD_SOURCE_FILE = 'istiod';
 
-/** The resources of one push, decoded into one table (istiod sends one; several are merged). */
-export function decodeNameTables(resources: readonly Any[]): { ok: true; table: NameTable } | { ok: false; error: string } {
-  const merged: Record<string, NameTable_NameInfo> = {};
-  let first: NameTable | undefined;
+/**
+ * The NameTable bytes of one push: the resources' values, concatenated (serialized NameTables
+ * concatenate into their merge: map entries of later ones win). Each resource must be a NameTable.
+ */
+export function nameTableBytes(resources: readonly Any[]): { ok: true; bytes: Uint8Array } | { ok: false; error: string } {
   for (const [i, any] of resources.entries()) {
     if (any.typeUrl !== NAME_TABLE_TYPE) return { ok: false, error: `resource ${i}: type ${JSON.stringify(any.typeUrl)}, expected ${NAME_TABLE_TYPE}` };
-    let table: NameTable;
-    try {
-      table = fromBinary(NameTableSchema, any.value);
-    } catch (err) {
-      return { ok: false, error: `resource ${i}: cannot decode the NameTable: ${(err as Error).message}` };
-    }
-    if (first === undefined) first = table;
-    else Object.assign(merged, table.table);
   }
-  if (first === undefined) return { ok: true, table: fromBinary(NameTableSchema, new Uint8Array()) };
-  if (resources.length > 1) first.table = Object.assign(first.table, merged);
-  return { ok: true, table: first };
+  if (resources.length === 1) return { ok: true, bytes: resources[0].value };
+  return { ok: true, bytes: Buffer.concat(resources.map((r) => r.value)) };
 }
 
+const MAP_ENTRY_KEY = 1;
+const MAP_ENTRY_VALUE = 2;
+const TABLE_FIELD = 1;
+
+/**
+ * Walks `NameTable.table` (map<string, NameInfo>) with the library's wire reader, handing each
+ * host with its NameInfo's bytes undecoded: an entry that did not change since the last push is
+ * recognized by its bytes, so a push of 100,000 names with a few changes decodes a few NameInfos
+ * (bench/RESULTS.md "istiod push"). Throws on malformed input.
+ */
+export function forEachEntry(bytes: Uint8Array, visit: (host: string, info: Uint8Array) => void): void {
+  const reader = new BinaryReader(bytes);
+  while (reader.pos < reader.len) {
+    const [field, wire] = reader.tag();
+    if (field !== TABLE_FIELD || wire !== WireType.LengthDelimited) {
+      reader.skip(wire, field);
+      continue;
+    }
+    const entry = new BinaryReader(reader.bytes());
+    let host = '';
+    let info: Uint8Array = EMPTY;
+    while (entry.pos < entry.len) {
+      const [f, w] = entry.tag();
+      if (f === MAP_ENTRY_KEY && w === WireType.LengthDelimited) host = entry.string();
+      else if (f === MAP_ENTRY_VALUE && w === WireType.LengthDelimited) info = entry.bytes();
+      else entry.skip(w, f);
+    }
+    visit(host, info);
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
 interface Converted {
-  /** What the record was made from: an unchanged entry keeps its record object (the builder re-derives only new objects). */
+  /** The NameInfo bytes the record was made from: an unchanged entry keeps its record object (the builder re-derives only new objects). */
   key: string;
   record: ServiceRecord;
 }
@@ -45,32 +71,47 @@ interface Converted {
  */
 export class NameTableRecords {
   private previous = new Map<string, Converted>();
+  private previousDomain = '';
 
-  convert(table: NameTable, clusterDomain: string): { ok: true; records: ServiceRecord[] } | { ok: false; error: string } {
+  convert(bytes: Uint8Array, clusterDomain: string): { ok: true; records: ServiceRecord[] } | { ok: false; error: string } {
     const next = new Map<string, Converted>();
-    const records: ServiceRecord[] = [];
     const errors: string[] = [];
-    const hosts = Object.keys(table.table).sort();
-    for (const rawHost of hosts) {
-      const info = table.table[rawHost];
-      const key = `${info.registry}|${info.shortname}|${info.namespace}|${info.ips.join(',')}`;
-      const host = rawHost.toLowerCase().replace(/\.$/, '');
-      const known = this.previous.get(host);
-      if (known !== undefined && known.key === key) {
-        next.set(host, known);
-        records.push(known.record);
-        continue;
-      }
-      const record = toRecord(rawHost, info, clusterDomain, errors);
-      if (record === undefined) continue;
-      if (next.has(host)) continue; // the same host twice (case, trailing dot): first wins
-      next.set(host, { key, record });
-      records.push(record);
+    const reuse = clusterDomain === this.previousDomain;
+    try {
+      forEachEntry(bytes, (rawHost, infoBytes) => {
+        const key = Buffer.from(infoBytes.buffer, infoBytes.byteOffset, infoBytes.byteLength).toString('latin1');
+        const known = reuse ? this.previous.get(rawHost) : undefined;
+        if (known !== undefined && known.key === key) {
+          next.set(rawHost, known);
+          return;
+        }
+        let info: NameTable_NameInfo;
+        try {
+          info = fromBinary(NameTable_NameInfoSchema, infoBytes);
+        } catch (err) {
+          errors.push(`host ${JSON.stringify(rawHost)}: cannot decode its NameInfo: ${(err as Error).message}`);
+          return;
+        }
+        const record = toRecord(rawHost, info, clusterDomain, errors);
+        if (record !== undefined) next.set(rawHost, { key, record });
+      });
+    } catch (err) {
+      return { ok: false, error: `cannot decode the NameTable: ${(err as Error).message}` };
     }
     if (errors.length > 0) {
       return { ok: false, error: `${errors.length} unusable entr${errors.length === 1 ? 'y' : 'ies'}: ${errors.slice(0, 3).join('; ')}${errors.length > 3 ? '; …' : ''}` };
     }
+    // One record per host as the table keys it (case and a trailing dot do not make another).
+    const seen = new Set<string>();
+    const records: ServiceRecord[] = [];
+    for (const { record } of next.values()) {
+      const host = record.kind === 'Service' ? `${record.name}.${record.namespace}` : record.hosts[0];
+      if (seen.has(host)) continue;
+      seen.add(host);
+      records.push(record);
+    }
     this.previous = next;
+    this.previousDomain = clusterDomain;
     return { ok: true, records };
   }
 }

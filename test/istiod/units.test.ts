@@ -5,11 +5,12 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { proxyNode, istiodTarget, meshDefaults } from '../../src/istiod/bootstrap';
 import { decodeToken, tokenProblem } from '../../src/istiod/token';
 import { Backoff } from '../../src/istiod/backoff';
-import { NameTableRecords } from '../../src/istiod/nameTable';
+import { NameTableRecords, nameTableBytes, NAME_TABLE_TYPE } from '../../src/istiod/nameTable';
 import { NameTableSchema, NameTable_NameInfoSchema } from '../../src/istiod/gen/istio/networking/nds/v1/nds_pb';
 import { parseSettings } from '../../src/config/settings';
 import { formatProblem } from '../../src/problem';
@@ -79,7 +80,7 @@ test('backoff: grows to the cap, jitter within the upper half, reset starts over
 });
 
 const table = (entries: Record<string, { ips: string[]; registry?: string; shortname?: string; namespace?: string }>) =>
-  create(NameTableSchema, { table: Object.fromEntries(Object.entries(entries).map(([h, i]) => [h, create(NameTable_NameInfoSchema, { ...i })])) });
+  toBinary(NameTableSchema, create(NameTableSchema, { table: Object.fromEntries(Object.entries(entries).map(([h, i]) => [h, create(NameTable_NameInfoSchema, { ...i })])) }));
 
 test('NameTable → records: Kubernetes hosts become Services (short names), others ServiceEntries with declared addresses; unchanged entries keep their record', () => {
   const conv = new NameTableRecords();
@@ -104,9 +105,22 @@ test('NameTable → records: Kubernetes hosts become Services (short names), oth
   if (!second.ok) return;
   assert.ok(second.records.includes(byHost['a.ns']), 'the same record object for an unchanged entry');
   assert.not.ok(second.records.includes(ext), 'a changed entry gets a new record');
+  assert.not.ok(conv.convert(new Uint8Array([0x0a, 0xff, 0xff, 0x01]), 'cluster.local').ok, 'a truncated table');
   const bad = conv.convert(table({ 'x..y': { ips: ['10.0.0.1'] }, 'ok.example': { ips: ['nope'] } }), 'cluster.local');
   assert.not.ok(bad.ok);
   if (!bad.ok) assert.match(bad.error, /2 unusable entries/);
+});
+
+test('several NameTable resources in one response: merged, later entries win; another type refused', () => {
+  const any = (value: Uint8Array, typeUrl = NAME_TABLE_TYPE) => create(AnySchema, { typeUrl, value });
+  const bytes = nameTableBytes([any(table({ 'a.example': { ips: ['10.0.0.1'] }, 'b.example': { ips: ['10.0.0.2'] } })), any(table({ 'b.example': { ips: ['10.0.0.3'] } }))]);
+  assert.ok(bytes.ok);
+  if (!bytes.ok) return;
+  const conv = new NameTableRecords().convert(bytes.bytes, 'cluster.local');
+  assert.ok(conv.ok);
+  if (conv.ok) assert.equal(conv.records.map((r) => (r.kind === 'ServiceEntry' ? `${r.hosts[0]}=${r.addresses.join()}` : '')), ['a.example=10.0.0.1', 'b.example=10.0.0.3']);
+  const other = nameTableBytes([any(new Uint8Array(), 'type.googleapis.com/envoy.config.cluster.v3.Cluster')]);
+  assert.not.ok(other.ok);
 });
 
 test('settings: the istiod block is validated key by key', () => {
