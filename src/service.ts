@@ -117,7 +117,7 @@ export class MeshDnsService {
   private captureStatus: 'captured' | 'not-managed' | 'restored' | 'error' = 'not-managed';
   private captureError: string | undefined;
   private externalRewrites = 0;
-  /** The name table from istiod over xDS (docs/ARCHITECTURE.md "istiod"), when istiod.enabled says so. */
+  /** The name table from istiod over xDS (docs/ARCHITECTURE.md §11), when istiod.enabled says so. */
   private readonly istiod: IstiodSource;
   private istiodOn = false;
   private readonly istiodSources: RegistrySources = (files, clusterDomain) => this.istiod.combine(files, clusterDomain);

@@ -16,7 +16,7 @@ export type ResolvConfManage = 'auto' | 'true' | 'false';
 /** `istiod.enabled`: auto = on when the token and root certificate files exist. */
 export type IstiodEnabled = 'auto' | 'true' | 'false';
 
-/** The `istiod:` block (README "istiod"): where the name table comes from over xDS (src/istiod/). */
+/** The `istiod:` block (README "Names from istiod"): where the name table comes from over xDS (src/istiod/). */
 export interface IstiodSettings {
   enabled: IstiodEnabled;
   /** `host:port`; empty: the mesh config's `defaultConfig.discoveryAddress`. */

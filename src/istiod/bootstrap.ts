@@ -8,7 +8,7 @@ import type { IstiodSettings } from '../config/types';
 
 /**
  * What istiod needs to know about this proxy, from the files `istioctl x workload entry
- * configure` writes (cluster.env, mesh config) — docs/ARCHITECTURE.md "istiod". Pure: the files'
+ * configure` writes (cluster.env, mesh config) — docs/ARCHITECTURE.md §11. Pure: the files'
  * contents come in, the node id, metadata and connection target come out.
  */
 

@@ -4,7 +4,7 @@ import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { DiscoveryRequestSchema, DiscoveryResponseSchema, type DiscoveryRequest, type DiscoveryResponse } from './gen/envoy/service/discovery/v3/discovery_pb';
 
 /**
- * The connection layer to istiod (docs/ARCHITECTURE.md "istiod"): TLS credentials, channel
+ * The connection layer to istiod (docs/ARCHITECTURE.md §11): TLS credentials, channel
  * options and the ADS call. What proves the workload's identity is one `ClientIdentity` so a
  * workload certificate (issue 16) replaces the token without touching the stream code.
  */

@@ -5,7 +5,7 @@ import { istiodTarget, meshDefaults, proxyNode } from './bootstrap';
 import { decodeToken, tokenProblem } from './token';
 
 /**
- * What `meshdns check` says about the istiod settings (docs/ARCHITECTURE.md "istiod"): with
+ * What `meshdns check` says about the istiod settings (docs/ARCHITECTURE.md §11): with
  * `enabled: true` (or auto with the files there), a missing or expired token, an unreadable root
  * certificate, no address, or a node istiod would refuse are problems. The token's `exp` is
  * decoded, not verified.

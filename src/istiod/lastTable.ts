@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../system/atomicWrite';
 
 /**
  * The last accepted name table in the state dir, served at start before istiod answers
- * (docs/ARCHITECTURE.md "istiod"): one JSON header line, then the NameTable bytes as istiod sent them.
+ * (docs/ARCHITECTURE.md §11): one JSON header line, then the NameTable bytes as istiod sent them.
  */
 export const LAST_TABLE_FILE = 'istiod-nametable.pb';
 

@@ -69,7 +69,7 @@ interface Converted {
 }
 
 /**
- * NameTable → the table builder's records (docs/ARCHITECTURE.md "istiod"). A `Kubernetes` entry
+ * NameTable → the table builder's records (docs/ARCHITECTURE.md §11). A `Kubernetes` entry
  * whose host is `<shortname>.<namespace>.svc.<domain>` becomes a Service with those addresses, so
  * the builder gives it Kubernetes short names (`name`, `name.namespace`); every other entry is a
  * ServiceEntry host with its addresses declared (istiod allocated them: meshdns allocates none).

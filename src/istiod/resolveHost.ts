@@ -4,7 +4,7 @@ import type { HostsEntry, Upstream } from '../config/types';
 import { formatHostPort } from '../config/hostPort';
 
 /**
- * istiod's address (docs/ARCHITECTURE.md "istiod"): an IP as it is; a name from the bootstrap
+ * istiod's address (docs/ARCHITECTURE.md §11): an IP as it is; a name from the bootstrap
  * hosts file (istioctl maps istiod to the east-west gateway there), else from the original
  * upstream servers — never through meshdns itself, which may not be serving yet and would ask
  * istiod's own table.

@@ -56,7 +56,7 @@ export interface IstiodStats {
 const HEALTHY_STREAM_MS = 5_000;
 
 /**
- * istiod as a source of the name table (docs/ARCHITECTURE.md "istiod"): keeps one ADS stream
+ * istiod as a source of the name table (docs/ARCHITECTURE.md §11): keeps one ADS stream
  * subscribed to NDS, turns accepted pushes into registry records for the table builder,
  * ACKs/NACKs them, saves the last accepted one and reconnects with backoff.
  */
