@@ -10,7 +10,8 @@ meshdns_version() {
 }
 
 # Production dependencies as paths relative to the checkout (node_modules/x, node_modules/@s/y),
-# from package-lock.json (lockfile v2/v3): every installed package not marked dev-only. No npm
+# from package-lock.json (lockfile v2/v3): every installed package not marked dev-only, less
+# @types/* (declarations only). No npm
 # needed, so install.sh also works where only Debian's nodejs is installed.
 production_modules() {
   node -e '
@@ -19,6 +20,9 @@ production_modules() {
     const lock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8"));
     for (const [key, info] of Object.entries(lock.packages || {})) {
       if (!key.startsWith("node_modules/") || info.dev || info.devOptional) continue;
+      // Type declarations are never loaded at run time (protobufjs, under @grpc/grpc-js, lists
+      // @types/node as a dependency).
+      if (key.startsWith("node_modules/@types/")) continue;
       if (fs.existsSync(path.join(root, key, "package.json"))) console.log(key);
     }
   ' "$MESHDNS_SRC" | LC_ALL=C sort

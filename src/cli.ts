@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { formatProblem } from './problem';
-import { InputStore, buildTableFromSnapshot } from './inputs';
+import { InputStore, buildTableFromSnapshot, type RegistrySources, type Snapshot } from './inputs';
 import { tableRows, formatTableText, explainName } from './nametable';
 import { parseHostPort } from './system/metrics/server';
 import { loadVipState } from './registry/allocatorState';
@@ -77,7 +77,7 @@ async function commandTable(args: CliArgs, out: Out, err: Out): Promise<number> 
   const store = new InputStore({ settingsFile: args.config });
   const snapshot = await store.load();
   const state = await loadVipState(snapshot.settings.stateDir);
-  const build = buildTableFromSnapshot(snapshot, state.allocations);
+  const build = buildTableFromSnapshot(snapshot, state.allocations, undefined, await istiodSourcesOf(snapshot));
   for (const p of [...snapshot.problems, ...state.problems, ...build.problems]) err(formatProblem(p));
   const rows = tableRows(build.table);
   if (args.json) out(JSON.stringify(rows, null, 2));
@@ -94,11 +94,17 @@ async function commandExplain(args: CliArgs, out: Out, err: Out): Promise<number
   const store = new InputStore({ settingsFile: args.config });
   const snapshot = await store.load();
   const state = await loadVipState(snapshot.settings.stateDir);
-  const build = buildTableFromSnapshot(snapshot, state.allocations);
+  const build = buildTableFromSnapshot(snapshot, state.allocations, undefined, await istiodSourcesOf(snapshot));
   for (const line of explainName(build.table, name, type ?? 'A')) out(line);
   const errors = snapshot.problems.filter((p) => p.severity !== 'warning').length;
   if (errors > 0) err(`note: ${errors} input problem(s); run \`meshdns check\` to see them`);
   return 0;
+}
+
+/** The istiod table the running service saved (table and explain do not connect to istiod). */
+async function istiodSourcesOf(snapshot: Snapshot): Promise<RegistrySources | undefined> {
+  const { savedIstiodSources } = await import('./istiod');
+  return savedIstiodSources(snapshot);
 }
 
 /** A small GET (node:http: Node 18's fetch still prints an experimental warning). */

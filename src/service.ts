@@ -433,6 +433,11 @@ export class MeshDnsService {
     const uplinks = await readResolvConf(this.options.resolvedUplinksFile ?? RESOLVED_UPLINKS_FILE);
     const choice = chooseUpstreams(snap.settings.upstreams, snap.resolvConf, uplinks, this.server?.addresses ?? snap.settings.listen);
     this.istiod.setContext(istiodContext(snap, choice.upstreams));
+    // enabled: auto turns on when istioctl's token and root certificate appear (off needs a restart).
+    if (this.server !== undefined && !this.istiodOn && (await IstiodSource.wanted(snap.settings.istiod))) {
+      this.istiodOn = true;
+      this.istiod.start();
+    }
 
 
     // The swap: handlers read these fields per query.
@@ -544,6 +549,8 @@ export class MeshDnsService {
       { path: s.bootstrap.clusterEnv, kind: 'inputs', recursive: false },
       { path: s.bootstrap.meshConfig, kind: 'inputs', recursive: false },
       { path: s.bootstrap.hosts, kind: 'inputs', recursive: false },
+      { path: s.istiod.token, kind: 'inputs', recursive: false },
+      { path: s.istiod.rootCert, kind: 'inputs', recursive: false },
       ...s.registry.map((path) => ({ path, kind: 'inputs' as const, recursive: true })),
       { path: s.resolvConf.path, kind: 'resolvConf', recursive: false },
     ];

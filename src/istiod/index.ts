@@ -1,6 +1,9 @@
-import type { Snapshot } from '../inputs';
+import type { RegistrySources, Snapshot } from '../inputs';
 import type { Upstream } from '../config/types';
-import type { IstiodContext } from './source';
+import { IstiodSource, type IstiodContext } from './source';
+import { loadLastTable } from './lastTable';
+import { ISTIOD_SOURCE_FILE, NameTableRecords } from './nameTable';
+import { RegistryShadow, hostsOf } from './precedence';
 
 export { IstiodSource } from './source';
 export type { IstiodContext, IstiodStats, TableState } from './source';
@@ -20,4 +23,20 @@ export function istiodContext(snap: Snapshot, upstreams: readonly Upstream[]): I
     hosts: snap.hosts.get(s.bootstrap.hosts)?.value ?? [],
     upstreams,
   };
+}
+
+/**
+ * For `meshdns table` and `explain` (which do not connect): the table saved by the running
+ * service, as the builder's extra source; undefined when istiod is off or nothing was saved.
+ */
+export async function savedIstiodSources(snap: Snapshot): Promise<RegistrySources | undefined> {
+  if (!(await IstiodSource.wanted(snap.settings.istiod))) return undefined;
+  const saved = await loadLastTable(snap.settings.stateDir).catch(() => undefined);
+  if (saved === undefined) return undefined;
+  const converted = new NameTableRecords().convert(saved.bytes, snap.settings.clusterDomain);
+  if (!converted.ok) return undefined;
+  const records = converted.records;
+  const shadow = new RegistryShadow();
+  shadow.setHosts(hostsOf(records, snap.settings.clusterDomain));
+  return (files, clusterDomain) => [...shadow.apply(files, clusterDomain), { file: ISTIOD_SOURCE_FILE, records, endpointSets: [] }];
 }

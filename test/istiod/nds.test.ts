@@ -3,7 +3,8 @@
 // dig. Each row checks what istiod saw (ACK/NACK, token, node) and what dig gets.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { main } from '../../src/cli';
 import { join } from 'node:path';
 import { makeWorld, startMeshdns, tokenFor, type Running, type World } from './world';
 import { makeTestCa } from '../support/testCa';
@@ -153,7 +154,27 @@ test('istiod down at start: the last table from the state dir is served', async 
   assert.is(status.table, 'stale');
   assert.is(status.connected, false);
   await meshdns.stop();
+  // `meshdns table` (which does not connect) shows the saved table too.
+  const out: string[] = [];
+  assert.is(await main(['table', '--config', join(world.dir, 'meshdns.yaml')], (l) => out.push(l), () => undefined), 0);
+  assert.match(out.join('\n'), /reviews\.vm-ns\.svc\.cluster\.local\s.*10\.96\.0\.10/);
   await world.close();
+});
+
+test('enabled: auto turns on while running when the token and root certificate appear', async () => {
+  world = await makeWorld();
+  world.istiod.setCurrent(TABLE1);
+  rmSync(join(world.dir, 'istio-token'));
+  meshdns = await startMeshdns(world, { watch: true });
+  try {
+    assert.is(meshdns.service.status().istiod, null, 'off without a token');
+    world.write('istio-token', world.istiod.token);
+    await world.istiod.until(() => world.istiod.requests.find((r) => r.nonce !== ''), 'the ACK after the token appeared');
+    assert.equal(await meshdns.a('reviews'), ['10.96.0.10']);
+  } finally {
+    await meshdns.stop();
+    await world.close();
+  }
 });
 
 test('a root certificate that did not sign istiod: refused, nothing received', async () => {

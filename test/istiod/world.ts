@@ -115,7 +115,7 @@ export interface Running {
 }
 
 /** meshdns from `world.dir`'s files, in this process; its log lines are kept. */
-export async function startMeshdns(world: World): Promise<Running> {
+export async function startMeshdns(world: World, options: { watch?: boolean } = {}): Promise<Running> {
   const logs: Array<{ level: number; msg: string }> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -123,7 +123,7 @@ export async function startMeshdns(world: World): Promise<Running> {
       done();
     },
   });
-  const service = new MeshDnsService({ settingsFile: join(world.dir, 'meshdns.yaml'), logger: pino({ level: 'debug' }, sink), resolvedUplinksFile: join(world.dir, 'uplinks.conf'), watch: false });
+  const service = new MeshDnsService({ settingsFile: join(world.dir, 'meshdns.yaml'), logger: pino({ level: 'debug' }, sink), resolvedUplinksFile: join(world.dir, 'uplinks.conf'), watch: options.watch ?? false, debounceMs: 50 });
   await service.start();
   const port = service.listenAddresses[0].port;
   return {
