@@ -27,7 +27,7 @@ import { InputWatcher, type WatchTarget } from './system/watcher';
 import { MeshDnsMetrics, startMetricsServer, type MetricsServer } from './system/metrics';
 import type { QueryOutcome } from './dns/pipeline';
 import { SystemdNotifier, formatStatus, type StatusSummary } from './system/sdnotify';
-import { IstiodSource, istiodContext } from './istiod';
+import { istiodContext, istiodWanted, type IstiodSource } from './istiod';
 
 export interface ServiceOptions {
   settingsFile: string;
@@ -118,13 +118,11 @@ export class MeshDnsService {
   private captureError: string | undefined;
   private externalRewrites = 0;
   /** The name table from istiod over xDS (docs/ARCHITECTURE.md §11), when istiod.enabled says so. */
-  private readonly istiod: IstiodSource;
-  private istiodOn = false;
-  private readonly istiodSources: RegistrySources = (files, clusterDomain) => this.istiod.combine(files, clusterDomain);
+  private istiod: IstiodSource | undefined;
+  private readonly istiodSources: RegistrySources = (files, clusterDomain) => (this.istiod === undefined ? files.slice() : this.istiod.combine(files, clusterDomain));
 
   constructor(private readonly options: ServiceOptions) {
     this.log = options.logger ?? pino({ level: 'info', base: { service: 'meshdns' } });
-    this.istiod = new IstiodSource({ log: this.log, apply: (reason) => this.reload(reason).then((summary) => this.compactAfter(summary)) });
     this.store = new InputStore({ settingsFile: options.settingsFile });
     this.metrics = new MeshDnsMetrics({
       tableNames: () => this.tableValue?.size ?? 0,
@@ -139,7 +137,7 @@ export class MeshDnsService {
       resolvConf: () => this.captureState(),
       loopingUpstreams: () => this.loops.looping,
       forwarder: () => this.forward?.stats(),
-      istiod: () => (this.istiodOn ? this.istiod.stats() : undefined),
+      istiod: () => this.istiod?.stats(),
     });
   }
 
@@ -154,7 +152,7 @@ export class MeshDnsService {
       for (const r of slot.value?.records ?? []) out[r.kind]++;
     }
     for (const slot of this.snapshot?.hosts.values() ?? []) out.hosts += slot.value?.length ?? 0;
-    if (this.istiodOn) out.istiod = this.istiod.stats().tableNames;
+    if (this.istiod !== undefined) out.istiod = this.istiod.stats().tableNames;
     return out;
   }
 
@@ -187,7 +185,7 @@ export class MeshDnsService {
     const capture = this.captureState().state;
     const wanted = this.snapshot !== undefined && shouldManageResolvConf(this.snapshot.effective);
     if (wanted && capture !== 'captured') return { ready: false, reason: `serving, but resolv.conf is ${capture}` };
-    const istiod = this.istiodOn ? `, ${this.istiod.describeTable()}` : '';
+    const istiod = this.istiod === undefined ? '' : `, ${this.istiod.describeTable()}`;
     return { ready: true, reason: `ready: serving${capture === 'captured' ? ', resolv.conf captured' : ''}${istiod}` };
   }
 
@@ -225,7 +223,7 @@ export class MeshDnsService {
       reloads: { total: this.reloadCount, withErrors: this.reloadErrorCount },
       cache: cache === undefined ? null : { ...cache, hitRate: lookups === 0 ? 0 : cache.hits / lookups },
       forward: fwd === undefined ? null : { inFlight: fwd.inFlight, rejected: fwd.rejected, exhausted: fwd.exhausted, upstreams: fwd.upstreams },
-      istiod: this.istiodOn ? this.istiod.status() : null,
+      istiod: this.istiod?.status() ?? null,
       topFailingUpstream: failing === undefined ? null : { upstream: failing.upstream, failures: failed(failing), timeouts: failing.timeouts, requests: failing.requests },
     };
   }
@@ -260,8 +258,7 @@ export class MeshDnsService {
     const state = await loadVipState(first.settings.stateDir);
     this.builder = new TableBuilder(state.allocations);
     for (const p of state.problems) this.log.warn({ file: p.file, field: p.field }, formatProblem(p));
-    this.istiodOn = await IstiodSource.wanted(first.settings.istiod);
-    if (this.istiodOn) await this.istiod.loadSaved(first.settings.stateDir, first.settings.clusterDomain);
+    if (await istiodWanted(first.settings.istiod)) await (await this.openIstiod()).loadSaved(first.settings.stateDir, first.settings.clusterDomain);
     const summary = await this.reload('start');
     // A large registry leaves its parse garbage behind: return it before serving (system/memory.ts).
     const collected = await collectGarbageIfLarge(START_GC_THRESHOLD_BYTES);
@@ -336,7 +333,7 @@ export class MeshDnsService {
       else this.metricsServer = started;
     }
     // istiod is asked once DNS is served: until it answers, the saved table (if any) serves.
-    if (this.istiodOn) this.istiod.start();
+    this.istiod?.start();
     if (this.options.watch !== false) {
       await this.startWatching();
       // A file changed between the first read and the watcher's initial scan raised no event:
@@ -354,6 +351,13 @@ export class MeshDnsService {
       },
       'meshdns serving',
     );
+  }
+
+  /** The istiod client, loaded on first use (grpc and the generated descriptors cost every start a few hundred ms). */
+  private async openIstiod(): Promise<IstiodSource> {
+    const { IstiodSource } = await import('./istiod/source');
+    this.istiod = new IstiodSource({ log: this.log, apply: (reason) => this.reload(reason).then((summary) => this.compactAfter(summary)) });
+    return this.istiod;
   }
 
   /**
@@ -432,11 +436,12 @@ export class MeshDnsService {
 
     const uplinks = await readResolvConf(this.options.resolvedUplinksFile ?? RESOLVED_UPLINKS_FILE);
     const choice = chooseUpstreams(snap.settings.upstreams, snap.resolvConf, uplinks, this.server?.addresses ?? snap.settings.listen);
-    this.istiod.setContext(istiodContext(snap, choice.upstreams));
+    this.istiod?.setContext(istiodContext(snap, choice.upstreams));
     // enabled: auto turns on when istioctl's token and root certificate appear (off needs a restart).
-    if (this.server !== undefined && !this.istiodOn && (await IstiodSource.wanted(snap.settings.istiod))) {
-      this.istiodOn = true;
-      this.istiod.start();
+    if (this.server !== undefined && this.istiod === undefined && (await istiodWanted(snap.settings.istiod))) {
+      const istiod = await this.openIstiod();
+      istiod.setContext(istiodContext(snap, choice.upstreams));
+      istiod.start();
     }
 
 
@@ -654,7 +659,7 @@ export class MeshDnsService {
   }
 
   async stop(): Promise<void> {
-    await this.istiod.stop();
+    await this.istiod?.stop();
     if (this.stateSave.timer !== undefined) {
       clearTimeout(this.stateSave.timer);
       this.stateSave.timer = undefined;

@@ -1,12 +1,14 @@
 import type { RegistrySources, Snapshot } from '../inputs';
 import type { Upstream } from '../config/types';
-import { IstiodSource, type IstiodContext } from './source';
+import type { IstiodContext } from './source';
+import { istiodWanted } from './enabled';
 import { loadLastTable } from './lastTable';
 import { ISTIOD_SOURCE_FILE, NameTableRecords } from './nameTable';
 import { RegistryShadow, hostsOf } from './precedence';
 
-export { IstiodSource } from './source';
-export type { IstiodContext, IstiodStats, TableState } from './source';
+// The client itself (source.ts: grpc, generated descriptors) is imported on demand, not from here.
+export type { IstiodContext, IstiodSource, IstiodStats, TableState } from './source';
+export { istiodWanted } from './enabled';
 export { ISTIOD_SOURCE_FILE } from './nameTable';
 
 /** The inputs of the next istiod connect, from a snapshot and the upstreams in use. */
@@ -30,7 +32,7 @@ export function istiodContext(snap: Snapshot, upstreams: readonly Upstream[]): I
  * service, as the builder's extra source; undefined when istiod is off or nothing was saved.
  */
 export async function savedIstiodSources(snap: Snapshot): Promise<RegistrySources | undefined> {
-  if (!(await IstiodSource.wanted(snap.settings.istiod))) return undefined;
+  if (!(await istiodWanted(snap.settings.istiod))) return undefined;
   const saved = await loadLastTable(snap.settings.stateDir).catch(() => undefined);
   if (saved === undefined) return undefined;
   const converted = new NameTableRecords().convert(saved.bytes, snap.settings.clusterDomain);

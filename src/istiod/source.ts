@@ -89,14 +89,6 @@ export class IstiodSource {
     this.backoff = options.backoff ?? new Backoff();
   }
 
-  /** Whether the istiod source is on for these settings (auto: when the token and root certificate exist). */
-  static async wanted(settings: IstiodSettings): Promise<boolean> {
-    if (settings.enabled === 'false') return false;
-    if (settings.enabled === 'true') return true;
-    const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
-    return (await exists(settings.token)) && (await exists(settings.rootCert));
-  }
-
   /** Called at every reload: the next connect uses these inputs. */
   setContext(context: IstiodContext): void {
     this.context = context;
