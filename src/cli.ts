@@ -215,7 +215,7 @@ export async function main(argv: readonly string[], out: Out = (l) => console.lo
     case 'restore-resolv-conf':
       return commandRestoreResolvConf(args, out, err);
     case 'run': {
-      // Loaded lazily: the other commands need no sockets, pino or chokidar.
+      // Loaded lazily: the other commands need no sockets, pino or file watches.
       const { runService } = await import('./service');
       return runService(args.config);
     }

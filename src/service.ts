@@ -4,6 +4,7 @@ import { formatProblem, type Problem } from './problem';
 import { InputStore, buildTableFromSnapshot, type Snapshot, type TableBuild } from './inputs';
 import { TableBuilder, type NameTable } from './nametable';
 import { loadVipState, saveVipState } from './registry/allocatorState';
+import { REGISTRY_TREE_RULES } from './registry/load';
 import type { Upstream } from './config/types';
 import { chooseUpstreams, parseResolvConf, RESOLVED_UPLINKS_FILE, type ResolvConf } from './system/resolvconf';
 import { ResolvConfManager } from './system/resolvconf/manager';
@@ -23,7 +24,7 @@ import { createCoalescingHandler } from './dns/coalesceHandler';
 import { LoopDetector } from './dns/loopProbe';
 import type { Handler } from './dns/types';
 import { VERSION } from './version';
-import { InputWatcher, type WatchTarget } from './system/watcher';
+import { InputWatcher, type WatchTarget } from './system/watch';
 import { MeshDnsMetrics, startMetricsServer, type MetricsServer } from './system/metrics';
 import type { QueryOutcome } from './dns/pipeline';
 import { SystemdNotifier, formatStatus, type StatusSummary } from './system/sdnotify';
@@ -519,7 +520,7 @@ export class MeshDnsService {
       { path: s.bootstrap.clusterEnv, kind: 'inputs', recursive: false },
       { path: s.bootstrap.meshConfig, kind: 'inputs', recursive: false },
       { path: s.bootstrap.hosts, kind: 'inputs', recursive: false },
-      ...s.registry.map((path) => ({ path, kind: 'inputs' as const, recursive: true })),
+      ...s.registry.map((path) => ({ path, kind: 'inputs' as const, recursive: true, rules: REGISTRY_TREE_RULES })),
       { path: s.resolvConf.path, kind: 'resolvConf', recursive: false },
     ];
   }
