@@ -1,8 +1,6 @@
-import http from 'node:http';
 import { formatProblem } from './problem';
 import { InputStore, buildTableFromSnapshot } from './inputs';
 import { tableRows, formatTableText, explainName } from './nametable';
-import { parseHostPort } from './system/metrics/server';
 import { loadVipState } from './registry/allocatorState';
 import { VERSION } from './version';
 
@@ -101,7 +99,8 @@ async function commandExplain(args: CliArgs, out: Out, err: Out): Promise<number
 }
 
 /** A small GET (node:http: Node 18's fetch still prints an experimental warning). */
-function httpGet(url: string, timeoutMs: number): Promise<string> {
+async function httpGet(url: string, timeoutMs: number): Promise<string> {
+  const http = await import('node:http');
   return new Promise((resolve, reject) => {
     const req = http.get(url, { timeout: timeoutMs }, (res) => {
       let data = '';
@@ -126,6 +125,7 @@ async function commandStatus(args: CliArgs, out: Out, err: Out): Promise<number>
   const store = new InputStore({ settingsFile: args.config });
   const snapshot = await store.load();
   const address = snapshot.settings.metrics;
+  const { parseHostPort } = await import('./system/metrics/server');
   if (address === '' || parseHostPort(address) === undefined) {
     err('meshdns status: the metrics endpoint is off (`metrics: ""`); status is read from it');
     return 1;

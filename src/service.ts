@@ -12,7 +12,7 @@ import { shouldManageResolvConf } from './config/effective';
 import { createPipeline } from './dns/pipeline';
 import { createFastPath, type FastPath } from './dns/fastPath';
 import { trimNativeHeap } from './dns/udp/binding';
-import { collectGarbageIfLarge, holdYoungGeneration, releaseYoungGeneration } from './system/memory';
+import { collectGarbageIfLarge, collectWhenSettled, holdYoungGeneration, releaseYoungGeneration } from './system/memory';
 import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
 import { createForwardHandler, type ForwardHandler } from './dns/forward';
@@ -25,7 +25,9 @@ import { LoopDetector } from './dns/loopProbe';
 import type { Handler } from './dns/types';
 import { VERSION } from './version';
 import { InputWatcher, type WatchTarget } from './system/watch';
-import { MeshDnsMetrics, startMetricsServer, type MetricsServer } from './system/metrics';
+// Not the folder's index: the HTTP server (node:http) and prom-client load only when metrics are on.
+import { MeshDnsMetrics } from './system/metrics/metrics';
+import type { MetricsServer } from './system/metrics/server';
 import type { QueryOutcome } from './dns/pipeline';
 import { SystemdNotifier, formatStatus, type StatusSummary } from './system/sdnotify';
 
@@ -96,6 +98,7 @@ export class MeshDnsService {
   private stateSaving: Promise<void> | undefined;
   /** The young generation is held at its size between reloads (system/memory.ts). */
   private youngGenerationHeld = false;
+  private cancelSettledCollection: () => void = () => undefined;
   private watcher: InputWatcher | undefined;
   /** Problems already logged, so a broken file is reported once per change, not per reload. */
   private reportedProblems = new Set<string>();
@@ -261,6 +264,7 @@ export class MeshDnsService {
     // generation, except while a reload runs.
     holdYoungGeneration();
     this.youngGenerationHeld = true;
+    this.cancelSettledCollection = collectWhenSettled(SETTLED_GC_DELAY_MS, SETTLED_GC_MAX_HEAP_BYTES, () => trimNativeHeap());
     const snap = this.snapshot!;
     // An injected logger (tests, embedding) keeps its own level.
     if (this.options.logger === undefined) this.log.level = snap.settings.log.level;
@@ -315,6 +319,8 @@ export class MeshDnsService {
     // Capture only once the listeners answer and the first table is loaded (docs/ARCHITECTURE.md §4, §5).
     await this.syncResolvConfCapture(snap);
     if (snap.settings.metrics !== '') {
+      await this.metrics.enable();
+      const { startMetricsServer } = await import('./system/metrics/server');
       const started = await startMetricsServer(snap.settings.metrics, this.metrics, {
         alive: () => this.isAlive(),
         ready: () => this.readiness(),
@@ -623,6 +629,7 @@ export class MeshDnsService {
   }
 
   async stop(): Promise<void> {
+    this.cancelSettledCollection();
     if (this.stateSave.timer !== undefined) {
       clearTimeout(this.stateSave.timer);
       this.stateSave.timer = undefined;
@@ -663,6 +670,10 @@ function statusSummary(service: MeshDnsService): StatusSummary {
 
 /** Heap in use after the first load above which start runs a full GC (about 20,000 entries). */
 const START_GC_THRESHOLD_BYTES = 128 * 1024 * 1024;
+
+/** After start, when the heap is below the size, memory the start no longer uses is given back (system/memory.ts). */
+const SETTLED_GC_DELAY_MS = 2000;
+const SETTLED_GC_MAX_HEAP_BYTES = 32 * 1024 * 1024;
 
 /** How often STATUS= is refreshed when a file-watch reload changed it (no-op outside systemd). */
 const STATUS_REFRESH_MS = 5000;
