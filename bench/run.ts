@@ -441,7 +441,7 @@ function everydayRows(ctx: Context): Promise<EverydayResult> {
   return runEveryday(
     { ...ctx, startDnsmasq: (name) => startDnsmasq(ctx, name, 10000) },
     ROOT,
-    { rounds: quick ? 1 : 3, seconds: FIXED_SECONDS, demoDir: DEMO_DIR, loadAverage },
+    { rounds: Number(process.env.BENCH_EVERYDAY_ROUNDS ?? (quick ? 1 : 3)), seconds: FIXED_SECONDS, demoDir: DEMO_DIR, loadAverage },
   );
 }
 
