@@ -45,7 +45,10 @@ export class DirWatches {
     private readonly onError: (err: unknown, dir: string) => void,
   ) {}
 
-  /** Listen for events on `name` in `dir` (or on every name when `name` is undefined). Throws if `dir` cannot be watched. */
+  /**
+   * Listen for events on `name` in `dir` (or on every name when `name` is undefined). Throws if
+   * `dir` cannot be watched. `dir` may be a file: its own events come named by its basename.
+   */
   subscribe(dir: string, name: string | undefined, listener: DirListener): () => void {
     const w = this.open(dir);
     if (name === undefined) w.any.add(listener);

@@ -1,5 +1,5 @@
 import { lstatSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DirWatches, type DirEvent, type WatchCounters } from './dirWatches';
 import { planChain, planTree, type TreeRules } from './plan';
 
@@ -155,6 +155,10 @@ class TargetWatch {
         next.push(this.dirs.subscribe(dir, name, (event, n, self) => this.onName(dir, n, self)));
       }
       for (const dir of tree?.dirs ?? []) next.push(this.dirs.subscribe(dir, undefined, (event, n, self) => this.onTreeEntry(dir, event, n, self)));
+      // The file itself too: a file bind-mounted over the path (Docker's resolv.conf, a test's
+      // private namespace) is written in place, and that write is reported to the directory the
+      // mount came from, not to this one. Its own watch sees only its own writes: no sibling cost.
+      if (chain.kind === 'file') next.push(this.dirs.subscribe(chain.real, basename(chain.real), (event, n) => this.onName(dirname(chain.real), n, true)));
     } finally {
       // Subscribe first, then let go of the old ones: a directory in both plans keeps its watch.
       for (const u of this.unsubscribe) u();
