@@ -4,7 +4,7 @@ import { formatProblem, type Problem } from './problem';
 import { InputStore, buildTableFromSnapshot, type Snapshot, type TableBuild } from './inputs';
 import { TableBuilder, type NameTable } from './nametable';
 import { loadVipState, saveVipState } from './registry/allocatorState';
-import { REGISTRY_TREE_RULES } from './registry/load';
+import { REGISTRY_TREE_RULES } from './registry';
 import type { Upstream } from './config/types';
 import { chooseUpstreams, parseResolvConf, RESOLVED_UPLINKS_FILE, type ResolvConf } from './system/resolvconf';
 import { ResolvConfManager } from './system/resolvconf/manager';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { InputWatcher, type WatchCounters } from '../../src/system/watch';
-import { REGISTRY_TREE_RULES } from '../../src/registry/load';
+import { REGISTRY_TREE_RULES } from '../../src/registry';
 import { MeshDnsService } from '../../src/service';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
