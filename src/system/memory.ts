@@ -25,10 +25,11 @@ export async function collectGarbageIfLarge(thresholdBytes: number): Promise<'lo
 
 /**
  * Once the service has started and gone quiet, give back what the start grew and no longer
- * uses: the young generation (grown to 16 MiB by module loading and the first load, then held at
- * that size by `holdYoungGeneration`) and free old-space and C-heap pages. V8's memory reducer
- * does the same only after ~30 s of idleness. For a small heap only (a pause of a few ms); a large
- * one was collected before serving (`collectGarbageIfLarge`). Returns a cancel function.
+ * uses: the young generation (grown by module loading and the first load, then held at that size
+ * by `holdYoungGeneration`) and free old-space and C-heap pages. V8's memory reducer does the
+ * same only after a long idle spell (docs/DECISIONS.md, bench/RESULTS.md issue 19). For a small
+ * heap only (a short pause); a large one was collected before serving (`collectGarbageIfLarge`).
+ * Returns a cancel function.
  */
 export function collectWhenSettled(delayMs: number, maxHeapBytes: number, afterwards: () => void): () => void {
   const timer = setTimeout(() => {
