@@ -15,6 +15,8 @@
  * --scale-only (only the 100,000-entry scale row), --only ID[,ID] (only these scenarios),
  * --profile [uncached] (only: meshdns under local-answer load, or forwarding without a cache, with
  * `node --cpu-prof`; prints the top self-time functions; the profile stays in bench/.build/prof).
+ * --everyday (only the everyday rows of bench/everyday.ts: CPU per query at 20k QPS against dnsmasq,
+ * idle RSS, start to first answer, sibling-file churn; BENCH_BASELINE_ROOT adds another checkout).
  * `npm run bench -- --repeat 3` passes options through npm.
  * Env: BENCH_MAX_SECONDS (default 8), BENCH_FIXED_SECONDS (default 5).
  */
@@ -28,6 +30,7 @@ import { localName, meshdnsConfig, unboundConf, writeFixtures, type Fixtures } f
 import { cpuSeconds, freePort, memory, startProcess, stopAll, stopProcess, waitUntilAnswering, type Proc } from './procs';
 import { summarizeFile } from './cpuprofile-top';
 import { serviceEntryHost, serviceEntryYaml } from './table-build';
+import { formatEveryday, runEveryday, type EverydayResult } from './everyday';
 
 const ROOT = resolve(__dirname, '..', '..');
 const MESHDNS_BIN = join(ROOT, 'bin', 'meshdns.js');
@@ -409,6 +412,7 @@ async function benchmark(ctx: Context): Promise<void> {
   const scale = await scalePhase(ctx);
   const floor = await nodeFloor(ctx);
   const starts = await startToServing(ctx, 5);
+  const everyday = await everydayRows(ctx);
   const bare = median([nodeBareStartMs(), nodeBareStartMs(), nodeBareStartMs()]);
 
   const table = formatTable(results);
@@ -422,12 +426,33 @@ async function benchmark(ctx: Context): Promise<void> {
     `Node floor (UDP echo in Node, no DNS work, bench/node-floor.ts), local max: ${floor.qps.toFixed(0)} QPS, ${floor.cpuPer100k.toFixed(2)} CPU s/100k, RSS ${floor.rssMiB.toFixed(0)} MiB`,
     `peak RSS (VmHWM) MiB: ${Object.entries(peaks).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`,
     `meshdns start to serving (demo inputs, spawn → first answer): median ${median(starts).toFixed(0)} ms (runs: ${starts.map((t) => t.toFixed(0)).join(', ')} ms); bare \`node -e 0\`: ${bare.toFixed(0)} ms`,
+    '',
+    formatEveryday(everyday),
     `total ${((performance.now() - started) / 1000).toFixed(0)} s`,
   ];
   console.log(lines.join('\n'));
   const out = join(ROOT, 'bench', '.build');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'last-run.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, repeat: REPEAT, results, samples, peaks, scale, nodeFloor: floor, startToServingMs: starts, nodeBareStartMs: bare }, null, 2));
+  writeFileSync(join(out, 'last-run.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, repeat: REPEAT, results, samples, peaks, scale, nodeFloor: floor, startToServingMs: starts, nodeBareStartMs: bare, everyday }, null, 2));
+}
+
+/** The rows of bench/everyday.ts (issue 19); dnsmasq serves the same 1,000 names from its hosts file. */
+function everydayRows(ctx: Context): Promise<EverydayResult> {
+  return runEveryday(
+    { ...ctx, startDnsmasq: (name) => startDnsmasq(ctx, name, 10000) },
+    ROOT,
+    { rounds: Number(process.env.BENCH_EVERYDAY_ROUNDS ?? (quick ? 1 : 3)), seconds: FIXED_SECONDS, demoDir: DEMO_DIR, loadAverage },
+  );
+}
+
+/** `--everyday`: only those rows (to work on idle and everyday cost). */
+async function everydayOnly(ctx: Context): Promise<void> {
+  await startUpstream(ctx);
+  const r = await everydayRows(ctx);
+  console.log(formatEveryday(r));
+  const out = join(ROOT, 'bench', '.build');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'everyday.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, ...r }, null, 2));
 }
 
 /** `--scale-only`: only the scale row (to work on memory and build time). */
@@ -471,6 +496,7 @@ async function main(): Promise<number> {
     const p = process.argv.indexOf('--profile');
     if (p >= 0) await profile(ctx, process.argv[p + 1] === 'uncached' ? 'uncached' : 'local');
     else if (process.argv.includes('--scale-only')) await scaleOnly(ctx);
+    else if (process.argv.includes('--everyday')) await everydayOnly(ctx);
     else await benchmark(ctx);
     return 0;
   } catch (err) {

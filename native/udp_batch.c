@@ -22,6 +22,7 @@
  *   sendTo(handle, data, sockaddrBytes) -> 0 or errno          (replies that were not ready in the batch)
  *   stats(handle) -> [batches, datagrams, sendErrors]
  *   close(handle)
+ *   trimMalloc() -> boolean; skipIdleTimePoll() -> boolean    (process-wide; see each function)
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -440,6 +441,33 @@ static napi_value js_trim_malloc(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * Node turns on libuv's idle-time metric (UV_METRICS_IDLE_TIME, for
+ * performance.eventLoopUtilization()). With it, libuv polls twice per loop iteration: first
+ * without waiting (so that the wait can be timed apart from the work), then waiting. At one
+ * datagram per wake-up that is one more epoll_pwait per query (bench/RESULTS.md, issue 19).
+ * meshdns never reads the loop's idle time, so the flag is cleared. libuv has no call that clears
+ * it: it is a bit of the first field (`unsigned int flags`) of the loop's internal fields
+ * (src/uv-common.h), set by uv_loop_configure as `flags |= UV_METRICS_IDLE_TIME`; that layout is
+ * the same in every libuv from 1.39 (where the metric came) to 1.51. Other versions are left
+ * alone. Returns whether the flag was cleared.
+ */
+static napi_value js_skip_idle_time_poll(napi_env env, napi_callback_info info) {
+  (void)info;
+  unsigned int version = uv_version();
+  unsigned int major = version >> 16, minor = (version >> 8) & 0xff;
+  uv_loop_t *loop = NULL;
+  bool cleared = false;
+  if (major == 1 && minor >= 39 && minor <= 51 && napi_get_uv_event_loop(env, &loop) == napi_ok && loop != NULL &&
+      loop->internal_fields != NULL) {
+    *(unsigned int *)loop->internal_fields &= ~(unsigned int)UV_METRICS_IDLE_TIME;
+    cleared = true;
+  }
+  napi_value result;
+  CHECK(env, napi_get_boolean(env, cleared, &result));
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
@@ -449,6 +477,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"trimMalloc", NULL, js_trim_malloc, NULL, NULL, NULL, napi_default, NULL},
+      {"skipIdleTimePoll", NULL, js_skip_idle_time_poll, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value batch, slot, addr;
   napi_create_uint32(env, BATCH, &batch);

@@ -1,8 +1,6 @@
-import http from 'node:http';
 import { formatProblem } from './problem';
 import { InputStore, buildTableFromSnapshot, type RegistrySources, type Snapshot } from './inputs';
 import { tableRows, formatTableText, explainName } from './nametable';
-import { parseHostPort } from './system/metrics/server';
 import { loadVipState } from './registry/allocatorState';
 import { VERSION } from './version';
 
@@ -108,7 +106,8 @@ async function istiodSourcesOf(snapshot: Snapshot): Promise<RegistrySources | un
 }
 
 /** A small GET (node:http: Node 18's fetch still prints an experimental warning). */
-function httpGet(url: string, timeoutMs: number): Promise<string> {
+async function httpGet(url: string, timeoutMs: number): Promise<string> {
+  const http = await import('node:http');
   return new Promise((resolve, reject) => {
     const req = http.get(url, { timeout: timeoutMs }, (res) => {
       let data = '';
@@ -133,6 +132,7 @@ async function commandStatus(args: CliArgs, out: Out, err: Out): Promise<number>
   const store = new InputStore({ settingsFile: args.config });
   const snapshot = await store.load();
   const address = snapshot.settings.metrics;
+  const { parseHostPort } = await import('./system/metrics/server');
   if (address === '' || parseHostPort(address) === undefined) {
     err('meshdns status: the metrics endpoint is off (`metrics: ""`); status is read from it');
     return 1;
@@ -229,7 +229,7 @@ export async function main(argv: readonly string[], out: Out = (l) => console.lo
     case 'restore-resolv-conf':
       return commandRestoreResolvConf(args, out, err);
     case 'run': {
-      // Loaded lazily: the other commands need no sockets, pino or chokidar.
+      // Loaded lazily: the other commands need no sockets, pino or file watches.
       const { runService } = await import('./service');
       return runService(args.config);
     }

@@ -4,6 +4,7 @@ import { formatProblem, type Problem } from './problem';
 import { InputStore, buildTableFromSnapshot, type RegistrySources, type Snapshot, type TableBuild } from './inputs';
 import { TableBuilder, type NameTable } from './nametable';
 import { loadVipState, saveVipState } from './registry/allocatorState';
+import { REGISTRY_TREE_RULES } from './registry';
 import type { Upstream } from './config/types';
 import { chooseUpstreams, parseResolvConf, RESOLVED_UPLINKS_FILE, type ResolvConf } from './system/resolvconf';
 import { ResolvConfManager } from './system/resolvconf/manager';
@@ -11,7 +12,7 @@ import { shouldManageResolvConf } from './config/effective';
 import { createPipeline } from './dns/pipeline';
 import { createFastPath, type FastPath } from './dns/fastPath';
 import { trimNativeHeap } from './dns/udp/binding';
-import { collectGarbageIfLarge, holdYoungGeneration, releaseYoungGeneration } from './system/memory';
+import { collectGarbageIfLarge, collectWhenSettled, holdYoungGeneration, releaseYoungGeneration } from './system/memory';
 import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
 import { createForwardHandler, type ForwardHandler } from './dns/forward';
@@ -23,8 +24,10 @@ import { createCoalescingHandler } from './dns/coalesceHandler';
 import { LoopDetector } from './dns/loopProbe';
 import type { Handler } from './dns/types';
 import { VERSION } from './version';
-import { InputWatcher, type WatchTarget } from './system/watcher';
-import { MeshDnsMetrics, startMetricsServer, type MetricsServer } from './system/metrics';
+import { InputWatcher, type WatchTarget } from './system/watch';
+// Not the folder's index: the HTTP server (node:http) and prom-client load only when metrics are on.
+import { MeshDnsMetrics } from './system/metrics/metrics';
+import type { MetricsServer } from './system/metrics/server';
 import type { QueryOutcome } from './dns/pipeline';
 import { SystemdNotifier, formatStatus, type StatusSummary } from './system/sdnotify';
 import { istiodContext, istiodWanted, type IstiodSource } from './istiod';
@@ -96,6 +99,7 @@ export class MeshDnsService {
   private stateSaving: Promise<void> | undefined;
   /** The young generation is held at its size between reloads (system/memory.ts). */
   private youngGenerationHeld = false;
+  private cancelSettledCollection: () => void = () => undefined;
   private watcher: InputWatcher | undefined;
   /** Problems already logged, so a broken file is reported once per change, not per reload. */
   private reportedProblems = new Set<string>();
@@ -269,6 +273,7 @@ export class MeshDnsService {
     // generation, except while a reload runs.
     holdYoungGeneration();
     this.youngGenerationHeld = true;
+    this.cancelSettledCollection = collectWhenSettled(SETTLED_GC_DELAY_MS, SETTLED_GC_MAX_HEAP_BYTES, () => trimNativeHeap());
     const snap = this.snapshot!;
     // An injected logger (tests, embedding) keeps its own level.
     if (this.options.logger === undefined) this.log.level = snap.settings.log.level;
@@ -323,6 +328,8 @@ export class MeshDnsService {
     // Capture only once the listeners answer and the first table is loaded (docs/ARCHITECTURE.md §4, §5).
     await this.syncResolvConfCapture(snap);
     if (snap.settings.metrics !== '') {
+      await this.metrics.enable();
+      const { startMetricsServer } = await import('./system/metrics/server');
       const started = await startMetricsServer(snap.settings.metrics, this.metrics, {
         alive: () => this.isAlive(),
         ready: () => this.readiness(),
@@ -556,7 +563,7 @@ export class MeshDnsService {
       { path: s.bootstrap.hosts, kind: 'inputs', recursive: false },
       { path: s.istiod.token, kind: 'inputs', recursive: false },
       { path: s.istiod.rootCert, kind: 'inputs', recursive: false },
-      ...s.registry.map((path) => ({ path, kind: 'inputs' as const, recursive: true })),
+      ...s.registry.map((path) => ({ path, kind: 'inputs' as const, recursive: true, rules: REGISTRY_TREE_RULES })),
       { path: s.resolvConf.path, kind: 'resolvConf', recursive: false },
     ];
   }
@@ -660,6 +667,7 @@ export class MeshDnsService {
 
   async stop(): Promise<void> {
     await this.istiod?.stop();
+    this.cancelSettledCollection();
     if (this.stateSave.timer !== undefined) {
       clearTimeout(this.stateSave.timer);
       this.stateSave.timer = undefined;
@@ -703,6 +711,10 @@ const LARGE_CHANGE_NAMES = 50_000;
 
 /** Heap in use after the first load above which start runs a full GC (about 20,000 entries). */
 const START_GC_THRESHOLD_BYTES = 128 * 1024 * 1024;
+
+/** After start, when the heap is below the size, memory the start no longer uses is given back (system/memory.ts). */
+const SETTLED_GC_DELAY_MS = 2000;
+const SETTLED_GC_MAX_HEAP_BYTES = 32 * 1024 * 1024;
 
 /** How often STATUS= is refreshed when a file-watch reload changed it (no-op outside systemd). */
 const STATUS_REFRESH_MS = 5000;

@@ -133,13 +133,15 @@ export function createFastPath(options: FastPathOptions): FastPath {
       return written;
     }
 
-    template.copy(out, outStart);
+    // TypedArray set and a byte loop, not Buffer#copy: copy makes a view object per call, and at
+    // one query per wake-up that garbage is what drives the young-generation collections.
+    out.set(template, outStart);
     out[outStart] = data[start];
     out[outStart + 1] = data[start + 1];
     // RD (bit 0 of byte 2) and CD (0x10 of byte 3) are the client's; the rest is the template's.
     out[outStart + 2] = (template[2] & 0xfe) | (data[start + 2] & 0x01);
     out[outStart + 3] = (template[3] & 0xef) | (data[start + 3] & 0x10);
-    data.copy(out, outStart + HEADER_LENGTH, start + HEADER_LENGTH, nameEnd);
+    for (let i = start + HEADER_LENGTH, o = outStart + HEADER_LENGTH; i < nameEnd; i++, o++) out[o] = data[i];
     options.onAnswered(qtype, 'local');
     return template.length;
   };

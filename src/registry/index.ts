@@ -9,5 +9,5 @@ export { parseServiceEntry, SERVICE_ENTRY_API_VERSIONS, AUTO_ALLOCATE_LABEL } fr
 export { parseEndpointSlice, parseEndpoints, SERVICE_NAME_LABEL } from './endpoints';
 export { parseRegistryText } from './parseFile';
 export { attachEndpoints, mergeEndpoints } from './attach';
-export { listRegistryFiles, readRegistryFile, isIgnoredName } from './load';
+export { listRegistryFiles, readRegistryFile, isIgnoredName, REGISTRY_TREE_RULES } from './load';
 export { canonicalIp } from './ip';

@@ -38,6 +38,12 @@ function kindOfName(name: string): FileKind {
   return undefined;
 }
 
+/** What the loader reads and walks inside a registry directory; the file watcher follows the same rules. */
+export const REGISTRY_TREE_RULES = {
+  reads: (name: string): boolean => kindOfName(name) !== undefined,
+  enters: (name: string): boolean => !isIgnoredName(name),
+};
+
 /**
  * Expands registry paths (files or directories, walked recursively) into the files to read.
  * A file named directly is read whatever its extension (a `.hosts` one goes to `hostsFiles`).

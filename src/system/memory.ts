@@ -24,6 +24,25 @@ export async function collectGarbageIfLarge(thresholdBytes: number): Promise<'lo
 }
 
 /**
+ * Once the service has started and gone quiet, give back what the start grew and no longer
+ * uses: the young generation (grown by module loading and the first load, then held at that size
+ * by `holdYoungGeneration`) and free old-space and C-heap pages. V8's memory reducer does the
+ * same only after a long idle spell (docs/DECISIONS.md, bench/RESULTS.md issue 19). For a small
+ * heap only (a short pause); a large one was collected before serving (`collectGarbageIfLarge`).
+ * Returns a cancel function.
+ */
+export function collectWhenSettled(delayMs: number, maxHeapBytes: number, afterwards: () => void): () => void {
+  const timer = setTimeout(() => {
+    if (process.memoryUsage().heapUsed >= maxHeapBytes) return;
+    void lowMemoryCollection().then((ran) => {
+      if (ran) afterwards();
+    });
+  }, delayMs);
+  timer.unref();
+  return () => clearTimeout(timer);
+}
+
+/**
  * V8's low-memory collection (`Isolate::LowMemoryNotification`), the only one that also shrinks
  * the young generation and releases free old-space pages; `gc()`, whatever its options, does
  * neither. Node reaches it through the inspector's `HeapProfiler.collectGarbage`, on an

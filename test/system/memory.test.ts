@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { collectGarbageIfLarge, holdYoungGeneration, releaseYoungGeneration } from '../../src/system/memory';
+import { collectGarbageIfLarge, collectWhenSettled, holdYoungGeneration, releaseYoungGeneration } from '../../src/system/memory';
 
 const MiB = 1048576;
 
@@ -61,6 +61,27 @@ test('after releaseYoungGeneration (a reload), survivors grow it again', () => {
   assert.ok(kept.length > 0);
   assert.ok(youngGenerationBytes() > held, `young generation ${held / MiB} → ${youngGenerationBytes() / MiB} MiB`);
   holdYoungGeneration();
+});
+
+test('collectWhenSettled: after the delay, a small heap gives back the young generation the start grew (issue 19)', async () => {
+  releaseYoungGeneration();
+  churn(2_000_000, 1); // what a start does: survivors grow the young generation
+  holdYoungGeneration();
+  const grown = youngGenerationBytes();
+  assert.ok(grown >= 8 * MiB, `grown to ${grown / MiB} MiB`);
+  let after = -1;
+  const keepAlive = setTimeout(() => undefined, 10_000); // the collection's own timer does not hold the process
+  await new Promise<void>((resolve) => collectWhenSettled(50, Number.MAX_SAFE_INTEGER, () => ((after = youngGenerationBytes()), resolve())));
+  clearTimeout(keepAlive);
+  assert.ok(after >= 0 && after <= grown / 4, `young generation ${grown / MiB} → ${after / MiB} MiB`);
+});
+
+test('collectWhenSettled: nothing for a heap above its bound, nothing once cancelled', async () => {
+  let ran = 0;
+  collectWhenSettled(10, 0, () => ran++);
+  collectWhenSettled(10, Number.MAX_SAFE_INTEGER, () => ran++)();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.is(ran, 0);
 });
 
 test.run();

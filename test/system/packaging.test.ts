@@ -87,7 +87,7 @@ if (missing.length === 0) {
       const files = debFiles();
       for (const f of ['/usr/bin/meshdns', '/usr/lib/meshdns/bin/meshdns.js', '/usr/lib/meshdns/dist/src/cli.js', '/usr/lib/meshdns/dist/src/service.js',
         '/usr/lib/meshdns/package.json', '/usr/lib/meshdns/lifecycle.sh', '/usr/lib/meshdns/dist/native/udp_batch.node', '/lib/systemd/system/meshdns.service', '/etc/meshdns/meshdns.yaml',
-        '/usr/share/doc/meshdns/copyright', '/usr/lib/meshdns/node_modules/chokidar/package.json',
+        '/usr/share/doc/meshdns/copyright',
         '/usr/lib/meshdns/node_modules/js-yaml/package.json', '/usr/lib/meshdns/node_modules/pino/package.json', '/usr/lib/meshdns/node_modules/prom-client/package.json']) {
         assert.ok(files.includes(f), `missing ${f}`);
       }

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputWatcher, type WatchKind } from '../../src/system/watcher';
+import { InputWatcher, type WatchKind } from '../../src/system/watch';
 
 interface Seen {
   kinds: WatchKind[];

@@ -34,6 +34,12 @@ export interface UdpBatchBinding {
   close(handle: NativeSocketHandle): void;
   /** malloc_trim(0): the C heap's free pages back to the OS; true when any were released. */
   trimMalloc(): boolean;
+  /**
+   * Stops libuv's non-waiting extra poll per loop iteration (the idle-time metric, which meshdns
+   * never reads; performance.eventLoopUtilization() reports nothing useful afterwards); true when
+   * done (native/udp_batch.c says on which libuv versions).
+   */
+  skipIdleTimePoll(): boolean;
 }
 
 /**
@@ -116,6 +122,8 @@ export function startNativeSocket(
   onBatch: (count: number) => void,
 ): NativeSocketHandle {
   const handle = binding.open(host, port, family, bufferBytes);
+  // One epoll_pwait per wake-up instead of two: at everyday rates a wake-up carries one query.
+  binding.skipIdleTimePoll();
   const buffers = batchBuffers(binding);
   try {
     binding.start(handle, onBatch, buffers.inData, buffers.inMeta, buffers.addresses, buffers.outData, buffers.outLengths);

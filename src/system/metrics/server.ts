@@ -40,7 +40,7 @@ export async function startMetricsServer(address: string, metrics: MeshDnsMetric
     switch (path) {
       case '/metrics':
         metrics.text().then(
-          (body) => send(200, metrics.registry.contentType, body),
+          (body) => send(200, metrics.contentType, body),
           (err: Error) => send(500, 'text/plain', `${err.message}\n`),
         );
         return;

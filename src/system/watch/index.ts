@@ -1,0 +1,3 @@
+export { InputWatcher, type WatchKind, type WatchTarget, type InputWatcherOptions } from './inputWatcher';
+export type { WatchCounters } from './dirWatches';
+export type { TreeRules } from './plan';
