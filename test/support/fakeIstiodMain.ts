@@ -2,7 +2,7 @@
 // container beside the installed meshdns): `node fakeIstiodMain.js DIR PORT`. DIR holds
 // server.key, server.pem, token, table.json, cluster-id; every request and refusal is written
 // to DIR/seen.json as it happens.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeIstiod, type FakeTable } from './fakeIstiod';
 
@@ -18,7 +18,11 @@ async function main(): Promise<void> {
   });
   istiod.setCurrent(JSON.parse(read('table.json').toString()) as FakeTable);
   const port = await istiod.start(Number(portText));
-  const save = (): void => writeFileSync(join(dir, 'seen.json'), JSON.stringify({ requests: istiod.requests, refusals: istiod.refusals }));
+  // Written aside and renamed: the test reads it while it is being rewritten.
+  const save = (): void => {
+    writeFileSync(join(dir, 'seen.json.tmp'), JSON.stringify({ requests: istiod.requests, refusals: istiod.refusals }));
+    renameSync(join(dir, 'seen.json.tmp'), join(dir, 'seen.json'));
+  };
   save();
   setInterval(save, 200);
   console.log(`fake istiod on 127.0.0.1:${port}`);
