@@ -3,7 +3,8 @@ import type { Handler, Query, Reply } from '../types';
 import { formatHostPort } from '../../config/hostPort';
 import { CoarseTimer } from './coarseTimer';
 import type { ExchangeResult } from './exchange';
-import { RCODE_NOTIMP, RCODE_REFUSED, RCODE_SERVFAIL, isTruncated, readRcode } from './message';
+import { Rcode } from '../wire/constants';
+import { isTruncated, readRcode } from '../wire/message';
 import { RandomIdSource } from './randomId';
 import { buildServfail, buildUpstreamQuery, shapeForClient } from './shape';
 import { tcpExchange } from './tcpExchange';
@@ -205,9 +206,9 @@ function classify(result: ExchangeResult): Try {
       return { outcome: result.kind, reply: null };
     case 'reply': {
       const rcode = readRcode(result.packet);
-      if (rcode === RCODE_SERVFAIL) return { outcome: 'servfail', reply: null };
-      if (rcode === RCODE_REFUSED) return { outcome: 'refused', reply: null };
-      if (rcode === RCODE_NOTIMP) return { outcome: 'notimp', reply: null };
+      if (rcode === Rcode.SERVFAIL) return { outcome: 'servfail', reply: null };
+      if (rcode === Rcode.REFUSED) return { outcome: 'refused', reply: null };
+      if (rcode === Rcode.NOTIMP) return { outcome: 'notimp', reply: null };
       return { outcome: 'success', reply: result.packet };
     }
   }

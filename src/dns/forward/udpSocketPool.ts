@@ -3,7 +3,8 @@ import { chooseUdpEngine, udpEngineFromEnvironment } from '../udp/engine';
 import { cachedSockaddr, openDgramClientSocket, openNativeClientSocket, type ClientSocket } from './clientSocket';
 import { CoarseTimer, TimerHandle } from './coarseTimer';
 import { CANCELLED, ExchangeResult, TIMEOUT } from './exchange';
-import { HEADER_SIZE, isResponse, readId, sameQuestion } from './message';
+import { HEADER_LENGTH } from '../wire/constants';
+import { isResponse, readId, sameQuestion } from '../wire/message';
 import { RandomIdSource } from './randomId';
 
 /**
@@ -194,7 +195,7 @@ export class UdpSocketPool {
   }
 
   private onMessage(pooled: PooledSocket, msg: Buffer, isFrom: (upstream: Upstream) => boolean): void {
-    if (msg.length < HEADER_SIZE || !isResponse(msg)) {
+    if (msg.length < HEADER_LENGTH || !isResponse(msg)) {
       this.ignoredReplies++;
       return;
     }

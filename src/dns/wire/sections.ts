@@ -8,6 +8,22 @@ import { skipName } from './names';
 /** Bytes after an RR's owner name: type, class, TTL, RDLENGTH. */
 const RR_FIXED_LENGTH = 10;
 
+export type Section = 'answer' | 'authority' | 'additional';
+
+/** Where one resource record sits in a message. */
+export interface RecordPosition {
+  section: Section;
+  /** Offset of the owner name. */
+  start: number;
+  type: number;
+  /** Offset of the 4-byte TTL field (for OPT it holds extended rcode, version and flags). */
+  ttlOffset: number;
+  rdataOffset: number;
+  rdLength: number;
+  /** Offset just past the record. */
+  end: number;
+}
+
 /** Offset just past the question entry at `pos`, or -1. */
 export function skipQuestion(buf: Buffer, pos: number): number {
   const nameEnd = skipName(buf, pos);
@@ -70,4 +86,43 @@ export function questionSectionEnd(buf: Buffer): number {
   const questions = buf.readUInt16BE(4);
   for (let i = 0; i < questions && pos >= 0; i++) pos = skipQuestion(buf, pos);
   return pos;
+}
+
+const SECTIONS: ReadonlyArray<readonly [Section, number]> = [
+  ['answer', 6],
+  ['authority', 8],
+  ['additional', 10],
+];
+
+/**
+ * Calls `visit` for every resource record after the question section, in order (the record
+ * walk of forwarding and caching: an upstream reply passes through byte for byte, so it is
+ * walked, never decoded). Returns the offset past the last record, or -1 if the message is
+ * malformed (records visited before the fault have already been reported).
+ */
+export function walkRecords(msg: Buffer, visit: (rr: RecordPosition) => void): number {
+  let pos = questionSectionEnd(msg);
+  if (pos < 0) return -1;
+  for (const [section, countAt] of SECTIONS) {
+    const count = msg.readUInt16BE(countAt);
+    for (let i = 0; i < count; i++) {
+      const nameEnd = skipName(msg, pos);
+      if (nameEnd < 0 || nameEnd + RR_FIXED_LENGTH > msg.length) return -1;
+      const rdLength = msg.readUInt16BE(nameEnd + 8);
+      const end = nameEnd + RR_FIXED_LENGTH + rdLength;
+      if (end > msg.length) return -1;
+      visit({ section, start: pos, type: msg.readUInt16BE(nameEnd), ttlOffset: nameEnd + 4, rdataOffset: nameEnd + RR_FIXED_LENGTH, rdLength, end });
+      pos = end;
+    }
+  }
+  return pos;
+}
+
+/** The OPT record of a message (first one in the additional section), or null. */
+export function findOpt(msg: Buffer): RecordPosition | null {
+  let opt: RecordPosition | null = null;
+  walkRecords(msg, (rr) => {
+    if (opt === null && rr.section === 'additional' && rr.type === RRType.OPT) opt = rr;
+  });
+  return opt;
 }
