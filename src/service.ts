@@ -11,13 +11,12 @@ import { ResolvConfManager } from './system/resolvconf/manager';
 import { shouldManageResolvConf } from './config/effective';
 import { createPipeline } from './dns/pipeline';
 import { createFastPath, type FastPath } from './dns/fastPath';
-import { trimNativeHeap } from './dns/udp/binding';
 import { collectGarbageIfLarge, collectWhenSettled, holdYoungGeneration, releaseYoungGeneration } from './system/memory';
 import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
 import { createForwardHandler, type ForwardHandler } from './dns/forward';
 import { ResponseCache, createCacheHandler } from './dns/cache';
-import { startDnsServer, type PacketHandler, type RunningServer, type UdpEngineChoice } from './dns/server';
+import { chooseUdpEngine, parseUdpEngineChoice, startDnsServer, trimNativeHeap, type PacketHandler, type RunningServer, type UdpEngineChoice } from './dns/server';
 import { formatHostPort } from './config/hostPort';
 import { createClientFilter, refuseClient } from './dns/accessControl';
 import { createCoalescingHandler } from './dns/coalesceHandler';
@@ -219,7 +218,7 @@ export class MeshDnsService {
             },
       reloads: { total: this.reloadCount, withErrors: this.reloadErrorCount },
       cache: cache === undefined ? null : { ...cache, hitRate: lookups === 0 ? 0 : cache.hits / lookups },
-      forward: fwd === undefined ? null : { inFlight: fwd.inFlight, rejected: fwd.rejected, exhausted: fwd.exhausted, upstreams: fwd.upstreams },
+      forward: fwd === undefined ? null : { inFlight: fwd.inFlight, rejected: fwd.rejected, exhausted: fwd.exhausted, udpEngine: fwd.udpEngine, upstreams: fwd.upstreams },
       topFailingUpstream: failing === undefined ? null : { upstream: failing.upstream, failures: failed(failing), timeouts: failing.timeouts, requests: failing.requests },
     };
   }
@@ -269,8 +268,11 @@ export class MeshDnsService {
     // An injected logger (tests, embedding) keeps its own level.
     if (this.options.logger === undefined) this.log.level = snap.settings.log.level;
 
+    // The one place MESHDNS_UDP_ENGINE is read: the listeners and the forwarder get the engine.
+    const udpChoice = this.options.udpEngine ?? parseUdpEngineChoice(process.env.MESHDNS_UDP_ENGINE);
     this.cache = new ResponseCache({ maxEntries: snap.settings.cache.maxEntries });
     this.forward = createForwardHandler({
+      udpEngine: chooseUdpEngine(udpChoice).engine,
       upstreams: () => this.forwardUpstreams,
       timeoutMs: this.forwardTimeoutMs(snap),
       attempts: this.forwardAttempts(snap),
@@ -309,7 +311,7 @@ export class MeshDnsService {
         : (packet, transport, remote) => (allowed(remote) ? pipeline(packet, transport) : refuseClient(packet, transport));
     this.server = await startDnsServer(snap.settings.listen, handle, {
       onHandlerError: (err) => this.log.error({ err }, 'query handler failed; query dropped'),
-      udpEngine: this.options.udpEngine,
+      udpEngine: udpChoice,
       wantsRemoteAddress: allowed !== undefined,
       fastAnswer: this.fastPath.answer,
     });

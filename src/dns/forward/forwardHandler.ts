@@ -42,6 +42,8 @@ export interface ForwardStats {
   exhausted: number;
   /** UDP datagrams ignored because source, ID or question did not match. */
   ignoredReplies: number;
+  /** The UDP engine upstream queries go out on (the service's, see `udpEngine`). */
+  udpEngine: 'native' | 'node';
   upstreams: UpstreamStats[];
 }
 
@@ -59,7 +61,9 @@ export interface ForwardOptions {
   /** Metrics hook: one call per finished try (cancelled parallel losers are not reported). */
   onUpstreamResult?: (upstream: Upstream, outcome: UpstreamOutcome, seconds: number) => void;
   /** Socket rotation tuning; defaults are fine. */
-  udp?: Omit<UdpSocketPoolOptions, 'timer'>;
+  udp?: Omit<UdpSocketPoolOptions, 'timer' | 'engine'>;
+  /** The UDP engine the service chose for its listeners (default: native when the addon loads). */
+  udpEngine?: 'native' | 'node';
 }
 
 export interface ForwardHandler extends Handler {
@@ -78,7 +82,7 @@ export function createForwardHandler(options: ForwardOptions): ForwardHandler {
   const parallel = options.parallel ?? false;
   const maxInFlight = options.maxInFlight ?? 1000;
   const timer = new CoarseTimer({ tickMs: timeoutMs < 500 ? 10 : 25 });
-  const pool = new UdpSocketPool({ ...options.udp, timer });
+  const pool = new UdpSocketPool({ ...options.udp, engine: options.udpEngine, timer });
   const tcpIds = new RandomIdSource();
   const perUpstream = new Map<string, UpstreamStats>();
   let inFlight = 0;
@@ -187,6 +191,7 @@ export function createForwardHandler(options: ForwardOptions): ForwardHandler {
         rejected,
         exhausted,
         ignoredReplies: pool.stats().ignoredReplies,
+        udpEngine: pool.stats().engine,
         upstreams: [...perUpstream.values()].map((s) => ({ ...s })),
       };
     },

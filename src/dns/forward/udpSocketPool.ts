@@ -1,5 +1,5 @@
 import type { Upstream } from '../../config/types';
-import { chooseUdpEngine, udpEngineFromEnvironment } from '../udp/engine';
+import { chooseUdpEngine } from '../udp/engine';
 import { cachedSockaddr, openDgramClientSocket, openNativeClientSocket, type ClientSocket } from './clientSocket';
 import { CoarseTimer, TimerHandle } from './coarseTimer';
 import { CANCELLED, ExchangeResult, TIMEOUT } from './exchange';
@@ -22,7 +22,7 @@ export interface UdpSocketPoolOptions {
   maxSocketAgeMs?: number;
   timer?: CoarseTimer;
   now?: () => number;
-  /** Socket engine (default: MESHDNS_UDP_ENGINE, else native when the addon loads). */
+  /** Socket engine: the service's (see `ForwardOptions.udpEngine`); default native when the addon loads. */
   engine?: 'native' | 'node';
 }
 
@@ -34,6 +34,8 @@ export interface UdpSocketPoolStats {
   /** Datagrams dropped because source, ID or question did not match a pending exchange. */
   ignoredReplies: number;
   pending: number;
+  /** The socket engine upstream queries go out on. */
+  engine: 'native' | 'node';
 }
 
 interface Pending {
@@ -84,7 +86,7 @@ export class UdpSocketPool {
     this.maxAgeMs = options.maxSocketAgeMs ?? 30_000;
     this.timer = options.timer ?? new CoarseTimer();
     this.now = options.now ?? Date.now;
-    this.engine = options.engine ?? chooseUdpEngine(udpEngineFromEnvironment()).engine;
+    this.engine = options.engine ?? chooseUdpEngine('auto').engine;
   }
 
   /**
@@ -136,6 +138,7 @@ export class UdpSocketPool {
       socketsOpened: this.socketsOpened,
       ignoredReplies: this.ignoredReplies,
       pending: this.pendingCount,
+      engine: this.engine,
     };
   }
 
