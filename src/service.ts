@@ -380,7 +380,7 @@ export class MeshDnsService {
     this.reloadHistory.count(problems, silent);
     if (build.result.allocationsChanged) {
       // The first allocation is saved before serving; later ones are batched off the reload path
-      // (serializing 300,000 allocations on every file change would cost more than the change).
+      // (serializing every allocation on each file change would cost more than the change).
       if (this.server === undefined) {
         const err = await this.stateSaver.save(snap.settings.stateDir);
         if (err !== undefined) problems.push(err);
@@ -435,7 +435,7 @@ export class MeshDnsService {
   }
 }
 
-/** Heap in use after the first load above which start runs a full GC (about 20,000 entries). */
+/** Heap in use after the first load above which start runs a full GC (a registry of some 20,000 entries). */
 const START_GC_THRESHOLD_BYTES = 128 * 1024 * 1024;
 
 /** After start, when the heap is below the size, memory the start no longer uses is given back (system/memory.ts). */

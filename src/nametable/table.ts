@@ -9,9 +9,9 @@ export class AddressIndex {
 
   /**
    * `table`: the canonical entries it indexes. The index is built from them on the first reverse
-   * lookup, and only from then on kept up to date by updates: a build of 300,000 names does not
-   * pay ~0.3 s (365,000 insertions) for an index many workloads never query; the first PTR
-   * query after a build pays it once.
+   * lookup, and only from then on kept up to date by updates: a build does not pay for an index
+   * many workloads never query (docs/DECISIONS.md, "Reverse index"); the first PTR query after a
+   * build pays it once.
    */
   constructor(private readonly table: ReadonlyMap<string, NameInfo>) {}
 

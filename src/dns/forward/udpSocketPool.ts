@@ -80,7 +80,7 @@ export class UdpSocketPool {
   constructor(options: UdpSocketPoolOptions = {}) {
     // 32 random ports in use at a time, each retired after 256 exchanges: an off-path spoofer
     // must guess one of 32 ephemeral ports and the 16-bit ID, while the forwarder opens a new
-    // socket only every 256 queries (one per 64 cost a bind+close every ~3 ms at 20k QPS).
+    // socket only every 256 queries (a bind and close per socket; see docs/DECISIONS.md).
     this.socketsPerFamily = Math.max(1, options.socketsPerFamily ?? 32);
     this.maxUses = Math.max(1, options.maxUsesPerSocket ?? 256);
     this.maxAgeMs = options.maxSocketAgeMs ?? 30_000;

@@ -110,8 +110,8 @@ export function createPromMetrics(source: MetricsSource, counts: Float64Array): 
   gauge('meshdns_dns_forward_exhausted_total', 'Queries answered SERVFAIL after every try with every upstream failed.', () => source.forwarder()?.exhausted ?? 0);
   gauge('meshdns_dns_forward_in_flight', 'Queries being forwarded now.', () => source.forwarder()?.inFlight ?? 0);
   gauge('meshdns_resolvconf_external_rewrites_total', 'Times another program rewrote resolv.conf while meshdns had it captured.', () => source.resolvConf().externalRewrites);
-  // prom-client samples event-loop delay with a 10 ms timer by default: 100 wake-ups a second
-  // on an idle VM (0.65% of a core, measured). One sample a second still shows a stalled loop.
+  // prom-client samples event-loop delay with a 10 ms timer by default, waking an idle VM a
+  // hundred times a second (docs/DECISIONS.md). One sample a second still shows a stalled loop.
   collectDefaultMetrics({ register: registry, prefix: 'meshdns_', eventLoopMonitoringPrecision: 1000 });
 return { registry, upstreamRequests, upstreamFailures, upstreamDuration };
 }
