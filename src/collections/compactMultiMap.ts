@@ -62,12 +62,18 @@ export class CompactMultiMap<V, K = string> {
     });
   }
 
-  /** The first value of `key` that `predicate` accepts. */
-  find(key: K, predicate: (value: V) => boolean): V | undefined {
+  /** The first value of `key` that `predicate(value, arg)` accepts (`arg` spares a closure per call in hot loops). */
+  find<A>(key: K, predicate: (value: V, arg: A) => boolean, arg: A): V | undefined {
     const cur = this.map.get(key);
     if (cur === undefined) return undefined;
-    if (Array.isArray(cur)) return cur.find(predicate);
-    return predicate(cur) ? cur : undefined;
+    if (!Array.isArray(cur)) return predicate(cur, arg) ? cur : undefined;
+    for (const v of cur) if (predicate(v, arg)) return v;
+    return undefined;
+  }
+
+  /** Every key with its value when it has exactly one (undefined when several), in key order. */
+  forEachKey(visit: (key: K, only: V | undefined) => void): void {
+    this.map.forEach((cur, key) => visit(key, Array.isArray(cur) ? undefined : cur));
   }
 
   /** The values of `key`. */

@@ -110,8 +110,7 @@ export class TableBuilder {
   private deriveNames(unit: Unit, context: NameContext, dirty: Set<string> | undefined): void {
     if (unit.contributions.length > 0) this.dropNames(unit, dirty);
     const record = unit.record;
-    const source = record !== undefined ? { record } : { hosts: unit.hosts! };
-    const derived = deriveNames(source, context, (host) => (record?.kind === 'ServiceEntry' ? this.vips.heldVip(unit, record, host) : undefined));
+    const derived = deriveNames(unit, context, (host) => (record?.kind === 'ServiceEntry' ? this.vips.heldVip(unit, record, host) : undefined));
     // An exact-size copy: the table keeps it for its lifetime.
     unit.contributions = derived.length === 0 ? NO_CONTRIBUTIONS : derived.slice();
     for (const c of unit.contributions) {

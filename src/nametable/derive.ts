@@ -186,8 +186,11 @@ export interface NameContext {
   namespace: string;
 }
 
-/** Where names come from: a registry record (endpoints attached), or a hosts file. */
-export type NameSource = { record: ServiceRecord; hosts?: undefined } | { record?: undefined; hosts: { file: string; entries: readonly HostsEntry[] } };
+/** Where names come from: a registry record (endpoints attached), or else a hosts file. */
+export interface NameSource {
+  readonly record?: ServiceRecord;
+  readonly hosts?: { file: string; entries: readonly HostsEntry[] };
+}
 
 /**
  * Every name `source` offers. `vipOf(host)`: the VIP this source holds for a ServiceEntry host,
@@ -195,7 +198,7 @@ export type NameSource = { record: ServiceRecord; hosts?: undefined } | { record
  */
 export function deriveNames(source: NameSource, context: NameContext, vipOf: (host: string) => VipAllocation | undefined): Contribution[] {
   const record = source.record;
-  if (record === undefined) return hostsContributions(source.hosts.file, source.hosts.entries);
+  if (record === undefined) return source.hosts === undefined ? [] : hostsContributions(source.hosts.file, source.hosts.entries);
   if (record.kind === 'Service') return kubeContributions(record, context.clusterDomain, context.namespace);
   return serviceEntryContributions(record, vipOf);
 }

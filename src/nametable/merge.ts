@@ -105,17 +105,27 @@ export class MergedNames {
       else if (before !== undefined && after !== undefined && !sameAnswer(before, after)) counts.changed++;
     };
     const aliasNames = new Set<string>();
-    const names = fromEmpty ? this.sources.keys() : dirty;
-    for (const name of names) this.mergeName(name, fromEmpty, aliasNames, count);
+    // From empty, every indexed name is dirty: walk the index itself (no lookup per name).
+    if (fromEmpty) this.sources.forEachKey((name, only) => this.mergeName(name, only, true, aliasNames, count));
+    else for (const name of dirty) this.mergeName(name, onlyOf(this.sources.raw(name)), false, aliasNames, count);
     for (const alias of aliasNames) this.mergeAlias(alias, count);
     return counts;
   }
 
-  /** One dirty name as a canonical name; short forms it may affect go to `aliasNames`. */
-  private mergeName(name: string, fromEmpty: boolean, aliasNames: Set<string>, count: (before: NameInfo | undefined, after: NameInfo | undefined) => void): void {
+  /**
+   * One dirty name as a canonical name (`only`: its unit when it has one); short forms it may
+   * affect go to `aliasNames`.
+   */
+  private mergeName(
+    name: string,
+    only: Unit | undefined,
+    fromEmpty: boolean,
+    aliasNames: Set<string>,
+    count: (before: NameInfo | undefined, after: NameInfo | undefined) => void,
+  ): void {
     // A bare `*` host would capture every query; Istio's proxy ignores it too.
     if (name === '*') return;
-    const sole = soleContribution(name, onlyOf(this.sources.raw(name)));
+    const sole = soleContribution(name, only);
     let canonical: NameInfo | undefined;
     if (sole !== undefined) {
       // One source: it is the entry, unless it is a short form.

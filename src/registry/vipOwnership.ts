@@ -26,6 +26,17 @@ export interface VipKey<W> extends VipSlot {
   owner: W | undefined;
 }
 
+/** The record of an indexed key (indexed keys have wanters, and wanters have records). */
+function recordOf<W extends Wanter>(key: VipKey<W>): ServiceRecord {
+  return firstOf(key.wanters!).record!;
+}
+
+/** Is `key` (a key of some host) the key of `record` for that host? Every wanter of a key is the same record. */
+function isKeyOf<W extends Wanter>(key: VipKey<W>, record: ServiceEntryRecord): boolean {
+  const r = recordOf(key);
+  return r === record || (r.namespace === record.namespace && r.name === record.name);
+}
+
 /** A VIP key to hand out in this update, to the unit that wins it. */
 interface PendingAllocation<W> {
   key: VipKey<W>;
@@ -249,13 +260,7 @@ export class VipOwnership<W extends Wanter> {
 
   /** The key of `record`'s `host`, if some unit wants it. */
   private findKey(record: ServiceEntryRecord, host: string): VipKey<W> | undefined {
-    return this.keysByHost.find(host, (key) => this.isKeyOf(key, record));
-  }
-
-  /** Is `key` (a key of some host) the key of `record` for that host? Every wanter of a key is the same record. */
-  private isKeyOf(key: VipKey<W>, record: ServiceEntryRecord): boolean {
-    const r = this.recordOf(key);
-    return r === record || (r.namespace === record.namespace && r.name === record.name);
+    return this.keysByHost.find(host, isKeyOf, record);
   }
 
   /** The `namespace/name/host` string of `key`, as the state file and hints have it. */
@@ -265,8 +270,7 @@ export class VipOwnership<W extends Wanter> {
   }
 
   private recordOf(key: VipKey<W>): ServiceRecord {
-    // Indexed keys have wanters, and wanters have records.
-    return firstOf(key.wanters!).record!;
+    return recordOf(key);
   }
 
   private current(): Pass<W> {
