@@ -23,7 +23,6 @@ import { InputWatcher } from './system/watch';
 // Not the folder's index: the HTTP server (node:http) and prom-client load only when metrics are on.
 import { MeshDnsMetrics } from './system/metrics/metrics';
 import type { MetricsServer } from './system/metrics/server';
-import type { QueryOutcome } from './dns/pipeline';
 import {
   ProblemLog,
   ReloadLoop,
@@ -36,6 +35,9 @@ import {
   restartNeeded,
   watchTargets,
   ReloadHistory,
+  QueryLog,
+  statusReport,
+  tableSources,
   type CaptureState,
   type ReloadSummary,
 } from './lifecycle';
@@ -56,8 +58,10 @@ export interface ServiceOptions {
 export type { ReloadSummary } from './lifecycle';
 
 /**
- * meshdns as a running service (docs/ARCHITECTURE.md §5): load → serve → reload → stop. Owns the sockets,
- * the current table and the upstream list; everything it calls is a pure builder or a handler.
+ * meshdns as a running service (docs/ARCHITECTURE.md §5): load → serve → reload → stop. Wiring
+ * only: it owns the sockets and the current table, and orders the steps; each step is a pure
+ * builder, a handler, or a collaborator of `lifecycle/` (reload loop, VIP state saver, resolv.conf
+ * capture, problem log, upstream selection, reload history).
  */
 export class MeshDnsService {
   readonly log: Logger;
@@ -88,9 +92,7 @@ export class MeshDnsService {
   readonly metrics: MeshDnsMetrics;
   private metricsServer: MetricsServer | undefined;
   private readonly reloadHistory = new ReloadHistory();
-  /** Per-query debug logs are checked with this flag, not by asking pino on every query. */
-  private debugQueries = false;
-  private countQueries = true;
+  private readonly queryLog: QueryLog;
   get lastReload(): ReloadHistory['last'] {
     return this.reloadHistory.last;
   }
@@ -117,7 +119,7 @@ export class MeshDnsService {
     });
     this.metrics = new MeshDnsMetrics({
       tableNames: () => this.tableValue?.size ?? 0,
-      tableSources: () => this.tableSources(),
+      tableSources: () => tableSources(this.snapshot),
       cache: () => this.cache?.stats(),
       reloads: () => ({
         total: this.reloadHistory.total,
@@ -129,6 +131,7 @@ export class MeshDnsService {
       loopingUpstreams: () => this.upstreamSelection.loops.looping,
       forwarder: () => this.forward?.stats(),
     });
+    this.queryLog = new QueryLog(this.log, (o) => this.metrics.observeQuery(o));
   }
 
   /** resolv.conf capture state for metrics, readiness and status. */
@@ -136,31 +139,9 @@ export class MeshDnsService {
     return this.capture.state();
   }
 
-  private tableSources(): Record<string, number> {
-    const out: Record<string, number> = { Service: 0, ServiceEntry: 0, hosts: 0 };
-    for (const slot of this.snapshot?.registry.values() ?? []) {
-      for (const r of slot.value?.records ?? []) out[r.kind]++;
-    }
-    for (const slot of this.snapshot?.hosts.values() ?? []) out.hosts += slot.value?.length ?? 0;
-    return out;
-  }
-
-  private observeQuery(o: QueryOutcome): void {
-    if (this.countQueries) this.metrics.observeQuery(o);
-    if (this.debugQueries) {
-      this.log.debug(
-        { name: o.query?.name, type: o.query?.type, transport: o.transport, by: o.answeredBy, rcode: o.reply === null ? 'dropped' : o.reply[3] & 15 },
-        'query',
-      );
-    }
-  }
-
   /** SIGUSR2: switch between the configured level and debug (per-query lines) at runtime. */
   toggleDebug(): void {
-    const configured = this.snapshot?.settings.log.level ?? 'info';
-    this.log.level = this.log.level === 'debug' ? (configured === 'debug' ? 'info' : configured) : 'debug';
-    this.debugQueries = this.log.level === 'debug' || this.log.level === 'trace';
-    this.log.info({ level: this.log.level }, 'log level changed (SIGUSR2)');
+    this.queryLog.toggleDebug(this.snapshot?.settings.log.level ?? 'info');
   }
 
   /** Alive: the event loop runs (this is answered from it). */
@@ -179,42 +160,21 @@ export class MeshDnsService {
 
   /** The summary `meshdns status` prints (served as JSON on /status). */
   status(): Record<string, unknown> {
-    const fwd = this.forward?.stats();
-    const cache = this.cache?.stats();
-    const lookups = cache === undefined ? 0 : cache.hits + cache.misses;
-    // A try fails by error/SERVFAIL/REFUSED (failures) or by silence (timeouts): both count.
-    const failed = (u: { failures: number; timeouts: number }): number => u.failures + u.timeouts;
-    const failing = (fwd?.upstreams ?? []).filter((u) => failed(u) > 0).sort((a, b) => failed(b) - failed(a))[0];
-    const last = this.lastReload;
-    return {
-      version: VERSION,
-      pid: process.pid,
-      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
-      listen: this.listenAddresses.map(formatHostPort),
-      udpEngine: this.server?.udpEngine ?? null,
+    return statusReport({
+      startedAt: this.startedAt,
+      listen: this.listenAddresses,
+      udpEngine: this.server?.udpEngine,
       fastPathTemplates: this.fastPath?.size ?? 0,
-      resolvConf: { ...this.captureState(), path: this.snapshot?.settings.resolvConf.path },
-      upstreams: this.upstreams.map(formatHostPort),
+      capture: this.captureState(),
+      snapshot: this.snapshot,
+      upstreams: this.upstreams,
       loopingUpstreams: this.upstreamSelection.loops.looping,
-      table: { names: this.tableValue?.size ?? 0, sources: this.tableSources() },
-      lastReload:
-        last === undefined
-          ? null
-          : {
-              at: new Date(last.at).toISOString(),
-              ms: Math.round(last.summary.ms * 10) / 10,
-              added: last.summary.added,
-              removed: last.summary.removed,
-              changed: last.summary.changed,
-              errors: last.summary.problems.filter((p) => p.severity !== 'warning').map((p) => formatProblem(p)),
-            },
-      reloads: { total: this.reloadHistory.total, withErrors: this.reloadHistory.withErrors },
-      cache: cache === undefined ? null : { ...cache, hitRate: lookups === 0 ? 0 : cache.hits / lookups },
-      forward: fwd === undefined ? null : { inFlight: fwd.inFlight, rejected: fwd.rejected, exhausted: fwd.exhausted, udpEngine: fwd.udpEngine, upstreams: fwd.upstreams },
-      topFailingUpstream: failing === undefined ? null : { upstream: failing.upstream, failures: failed(failing), timeouts: failing.timeouts, requests: failing.requests },
-    };
+      tableNames: this.tableValue?.size ?? 0,
+      reloads: this.reloadHistory,
+      cache: this.cache?.stats(),
+      forward: this.forward?.stats(),
+    });
   }
-
 
   get table(): NameTable | undefined {
     return this.tableValue;
@@ -278,18 +238,17 @@ export class MeshDnsService {
     ];
     if (snap.settings.cache.maxEntries > 0) handlers.push(createCacheHandler(this.cache));
     handlers.push(this.coalesce, this.forward);
-    this.debugQueries = this.log.isLevelEnabled('debug');
     // With metrics off nobody can read the counters, so queries are not counted (the observer
     // stays for the debug log that SIGUSR2 may switch on).
-    this.countQueries = snap.settings.metrics !== '';
-    const pipeline = createPipeline(handlers, (o) => this.observeQuery(o));
+    this.queryLog.configure(snap.settings.metrics !== '');
+    const pipeline = createPipeline(handlers, this.queryLog.observe);
     this.fastPath = createFastPath({
       table: () => this.tableValue,
       ttl: () => this.ttl,
-      enabled: () => !this.debugQueries,
+      enabled: () => !this.queryLog.debugging,
       cache: snap.settings.cache.maxEntries > 0 ? this.cache : undefined,
       onAnswered: (qtype, source) => {
-        if (this.countQueries) this.metrics.countFastUdpAnswer(qtype, source);
+        if (this.queryLog.countingQueries) this.metrics.countFastUdpAnswer(qtype, source);
       },
     });
     // Never an open resolver: a listener beyond loopback needs allowFrom (checked by the settings

@@ -6,3 +6,5 @@ export { UpstreamSelection, chooseUpstreamsFor, type UpstreamLog } from './upstr
 export { ResolvConfCapture, type CaptureState, type CaptureStatus, type CaptureLog } from './resolvConfCapture';
 export { restartNeeded, watchTargets, forwardTimeoutMs, forwardAttempts } from './settingsAtStart';
 export { ReloadHistory, type ReloadSummary } from './reloadHistory';
+export { statusReport, tableSources, type StatusParts } from './statusReport';
+export { QueryLog } from './queryLog';
