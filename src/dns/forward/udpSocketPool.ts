@@ -1,6 +1,6 @@
 import type { Upstream } from '../../config/types';
 import { chooseUdpEngine } from '../udp/engine';
-import { cachedSockaddr, openDgramClientSocket, openNativeClientSocket, type ClientSocket } from './clientSocket';
+import { cachedSockaddr, openDgramClientSocket, openNativeClientSocket, type ClientSocket } from '../udp/clientSocket';
 import { CoarseTimer, TimerHandle } from './coarseTimer';
 import { CANCELLED, ExchangeResult, TIMEOUT } from './exchange';
 import { HEADER_LENGTH } from '../wire/constants';
