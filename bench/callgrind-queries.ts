@@ -11,7 +11,7 @@
  * Each argument is a checkout built with `tsc` (its `bin/meshdns.js` is run).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { localName, meshdnsConfig, unboundConf, writeFixtures } from './fixtures';
@@ -79,6 +79,7 @@ async function main(checkouts: string[]): Promise<void> {
     }
   }
   await stopAll();
+  rmSync(work, { recursive: true, force: true });
   for (const line of lines) console.log(line);
 }
 
