@@ -52,30 +52,26 @@ export type OptScan =
 
 /**
  * Finds the OPT record of a message, checking RFC 6891's rules: at most one, owned by the root,
- * in the additional section (the answer and authority records before it are skipped).
+ * in the additional section, and every record before and after it well formed.
  * `questionEnd` is where the answer section starts.
  */
 export function scanForOpt(buf: Buffer, questionEnd: number): OptScan {
   if (buf.length < HEADER_LENGTH) return { ok: false, reason: 'shorter than a DNS header' };
-  const skipped = buf.readUInt16BE(6) + buf.readUInt16BE(8);
-  let pos = skipRecords(buf, questionEnd, skipped);
-  if (pos < 0) return { ok: false, reason: 'answer or authority section is malformed or cut off' };
-  const additional = buf.readUInt16BE(10);
   let typeAt = -1;
-  for (let i = 0; i < additional; i++) {
-    const nameEnd = skipName(buf, pos);
-    if (nameEnd < 0 || nameEnd + RR_FIXED_LENGTH > buf.length) {
-      return { ok: false, reason: 'additional section is malformed or cut off' };
-    }
-    const next = nameEnd + RR_FIXED_LENGTH + buf.readUInt16BE(nameEnd + 8);
-    if (next > buf.length) return { ok: false, reason: 'additional record data cut off' };
-    if (buf.readUInt16BE(nameEnd) === RRType.OPT) {
-      if (typeAt >= 0) return { ok: false, reason: 'more than one OPT record' };
-      if (nameEnd !== pos + 1) return { ok: false, reason: 'OPT record not owned by the root name' };
-      typeAt = nameEnd;
-    }
-    pos = next;
-  }
+  let problem: string | undefined;
+  const end = walkRecords(
+    buf,
+    (rr) => {
+      if (problem !== undefined || rr.section !== 'additional' || rr.type !== RRType.OPT) return;
+      const nameEnd = rr.ttlOffset - 4;
+      if (typeAt >= 0) problem = 'more than one OPT record';
+      else if (nameEnd !== rr.start + 1) problem = 'OPT record not owned by the root name';
+      else typeAt = nameEnd;
+    },
+    questionEnd,
+  );
+  if (problem !== undefined) return { ok: false, reason: problem };
+  if (end < 0) return { ok: false, reason: 'a record section is malformed or cut off' };
   return { ok: true, typeAt };
 }
 
@@ -95,14 +91,15 @@ const SECTIONS: ReadonlyArray<readonly [Section, number]> = [
 ];
 
 /**
- * Calls `visit` for every resource record after the question section, in order (the record
- * walk of forwarding and caching: an upstream reply passes through byte for byte, so it is
- * walked, never decoded). Returns the offset past the last record, or -1 if the message is
- * malformed (records visited before the fault have already been reported).
+ * Calls `visit` for every resource record after the question section, in order: the one record
+ * walk (query parsing, forwarding, caching; an upstream reply passes through byte for byte, so it
+ * is walked, never decoded). `from`: where the answer section starts, when the caller knows.
+ * Returns the offset past the last record, or -1 if the message is malformed (records visited
+ * before the fault have already been reported).
  */
-export function walkRecords(msg: Buffer, visit: (rr: RecordPosition) => void): number {
-  let pos = questionSectionEnd(msg);
-  if (pos < 0) return -1;
+export function walkRecords(msg: Buffer, visit: (rr: RecordPosition) => void, from = questionSectionEnd(msg)): number {
+  let pos = from;
+  if (pos < 0 || msg.length < HEADER_LENGTH) return -1;
   for (const [section, countAt] of SECTIONS) {
     const count = msg.readUInt16BE(countAt);
     for (let i = 0; i < count; i++) {
