@@ -5,7 +5,8 @@
  */
 import * as dnsPacket from 'dns-packet';
 import { performance } from 'node:perf_hooks';
-import { message } from '../src/dns/forward';
+import { RRType } from '../src/dns/wire/constants';
+import { walkRecords } from '../src/dns/wire/sections';
 
 type Answer = dnsPacket.Answer;
 
@@ -47,8 +48,8 @@ for (const [name, bytes] of shapes) {
   }, N);
   const walk = time(() => {
     let min = Infinity;
-    message.walkRecords(bytes, (rr) => {
-      if (rr.type !== message.TYPE_OPT) min = Math.min(min, bytes.readUInt32BE(rr.ttlOffset));
+    walkRecords(bytes, (rr) => {
+      if (rr.type !== RRType.OPT) min = Math.min(min, bytes.readUInt32BE(rr.ttlOffset));
     });
     sink += min;
   }, N);

@@ -230,7 +230,7 @@ export async function main(argv: readonly string[], out: Out = (l) => console.lo
       return commandRestoreResolvConf(args, out, err);
     case 'run': {
       // Loaded lazily: the other commands need no sockets, pino or file watches.
-      const { runService } = await import('./service');
+      const { runService } = await import('./run');
       return runService(args.config);
     }
     default:

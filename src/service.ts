@@ -1,36 +1,47 @@
-import { promises as fs } from 'node:fs';
 import pino, { type Logger } from 'pino';
-import { formatProblem, type Problem } from './problem';
+import { formatProblem } from './problem';
 import { InputStore, buildTableFromSnapshot, type RegistrySources, type Snapshot, type TableBuild } from './inputs';
+import { istiodContext, istiodWanted, type IstiodSource } from './istiod';
 import { TableBuilder, type NameTable } from './nametable';
-import { loadVipState, saveVipState } from './registry/allocatorState';
-import { REGISTRY_TREE_RULES } from './registry';
+import { loadVipState } from './registry/allocatorState';
 import type { Upstream } from './config/types';
-import { chooseUpstreams, parseResolvConf, RESOLVED_UPLINKS_FILE, type ResolvConf } from './system/resolvconf';
-import { ResolvConfManager } from './system/resolvconf/manager';
+import { RESOLVED_UPLINKS_FILE } from './system/resolvconf';
 import { shouldManageResolvConf } from './config/effective';
 import { createPipeline } from './dns/pipeline';
 import { createFastPath, type FastPath } from './dns/fastPath';
-import { trimNativeHeap } from './dns/udp/binding';
 import { collectGarbageIfLarge, collectWhenSettled, holdYoungGeneration, releaseYoungGeneration } from './system/memory';
 import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
 import { createForwardHandler, type ForwardHandler } from './dns/forward';
 import { ResponseCache, createCacheHandler } from './dns/cache';
-import { startDnsServer, type PacketHandler, type RunningServer, type UdpEngineChoice } from './dns/server';
+import { chooseUdpEngine, parseUdpEngineChoice, startDnsServer, trimNativeHeap, type PacketHandler, type RunningServer, type UdpEngineChoice } from './dns/server';
 import { formatHostPort } from './config/hostPort';
 import { createClientFilter, refuseClient } from './dns/accessControl';
 import { createCoalescingHandler } from './dns/coalesceHandler';
-import { LoopDetector } from './dns/loopProbe';
 import type { Handler } from './dns/types';
 import { VERSION } from './version';
-import { InputWatcher, type WatchTarget } from './system/watch';
+import { InputWatcher } from './system/watch';
 // Not the folder's index: the HTTP server (node:http) and prom-client load only when metrics are on.
 import { MeshDnsMetrics } from './system/metrics/metrics';
 import type { MetricsServer } from './system/metrics/server';
-import type { QueryOutcome } from './dns/pipeline';
-import { SystemdNotifier, formatStatus, type StatusSummary } from './system/sdnotify';
-import { istiodContext, istiodWanted, type IstiodSource } from './istiod';
+import {
+  ProblemLog,
+  ReloadLoop,
+  ResolvConfCapture,
+  UpstreamSelection,
+  VipStateSaver,
+  chooseUpstreamsFor,
+  forwardAttempts,
+  forwardTimeoutMs,
+  restartNeeded,
+  watchTargets,
+  ReloadHistory,
+  QueryLog,
+  statusReport,
+  tableSources,
+  type CaptureState,
+  type ReloadSummary,
+} from './lifecycle';
 
 export interface ServiceOptions {
   settingsFile: string;
@@ -45,27 +56,13 @@ export interface ServiceOptions {
   udpEngine?: UdpEngineChoice;
 }
 
-/** What one (re)load changed, for the one log line per reload. */
-export interface ReloadSummary {
-  names: number;
-  added: number;
-  removed: number;
-  changed: number;
-  problems: Problem[];
-  ms: number;
-}
-
-async function readResolvConf(path: string): Promise<ResolvConf | undefined> {
-  try {
-    return parseResolvConf(await fs.readFile(path, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
+export type { ReloadSummary } from './lifecycle';
 
 /**
- * meshdns as a running service (docs/ARCHITECTURE.md §5): load → serve → reload → stop. Owns the sockets,
- * the current table and the upstream list; everything it calls is a pure builder or a handler.
+ * meshdns as a running service (docs/ARCHITECTURE.md §5): load → serve → reload → stop. Wiring
+ * only: it owns the sockets and the current table, and orders the steps; each step is a pure
+ * builder, a handler, or a collaborator of `lifecycle/` (reload loop, VIP state saver, resolv.conf
+ * capture, problem log, upstream selection, reload history).
  */
 export class MeshDnsService {
   readonly log: Logger;
@@ -74,17 +71,11 @@ export class MeshDnsService {
   private snapshot: Snapshot | undefined;
   /** Keeps the table between reloads; a reload re-derives only the changed files' names. */
   private builder = new TableBuilder();
-  private stateSave: { timer: NodeJS.Timeout | undefined; dir: string } = { timer: undefined, dir: '' };
-  private upstreamList: Upstream[] = [];
-  /** The upstreams forwarded to: `upstreamList` less those that loop back to us. */
-  private forwardUpstreams: Upstream[] = [];
-  private readonly loops = new LoopDetector((upstream) => {
-    this.forwardUpstreams = this.upstreamList.filter((u) => !this.loops.isLooping(u));
-    this.log.error(
-      { upstream: formatHostPort(upstream) },
-      `upstream ${formatHostPort(upstream)} forwards queries back to meshdns (a loop): not used; point it elsewhere or set upstreams: in meshdns.yaml`,
-    );
-  });
+  private readonly upstreamSelection: UpstreamSelection;
+  private readonly stateSaver: VipStateSaver;
+  private readonly problemLog: ProblemLog;
+  private readonly capture: ResolvConfCapture;
+  private readonly reloads: ReloadLoop<ReloadSummary>;
   private ttl = 30;
   private server: RunningServer | undefined;
   /** Local answers from reply templates on the native UDP engine (dns/fastPath.ts). */
@@ -92,35 +83,20 @@ export class MeshDnsService {
   private forward: ForwardHandler | undefined;
   private cache: ResponseCache | undefined;
   private readonly coalesce = createCoalescingHandler();
-  private reloading: Promise<ReloadSummary> | undefined;
-  private reloadAgain: string | undefined;
-  private reloadForce = false;
-  /** The VIP state save under way, if any (see saveAllocations). */
-  private stateSaving: Promise<void> | undefined;
   /** The young generation is held at its size between reloads (system/memory.ts). */
   private youngGenerationHeld = false;
   private cancelSettledCollection: () => void = () => undefined;
   private watcher: InputWatcher | undefined;
-  /** Problems already logged, so a broken file is reported once per change, not per reload. */
-  private reportedProblems = new Set<string>();
-  private lastUpstreamNotes = '';
   /** Settings as bound at start: what cannot change without a restart is compared to these. */
   private startSettings: Snapshot['settings'] | undefined;
   readonly startedAt = Date.now();
   readonly metrics: MeshDnsMetrics;
   private metricsServer: MetricsServer | undefined;
-  private reloadCount = 0;
-  private reloadErrorCount = 0;
-  private lastReloadErrorFile: string | undefined;
-  /** Per-query debug logs are checked with this flag, not by asking pino on every query. */
-  private debugQueries = false;
-  private countQueries = true;
-  lastReload: { at: number; summary: ReloadSummary } | undefined;
-  // resolv.conf capture (docs/ARCHITECTURE.md §4): see the "resolv.conf capture" methods below.
-  private resolvConfManager: ResolvConfManager | undefined;
-  private captureStatus: 'captured' | 'not-managed' | 'restored' | 'error' = 'not-managed';
-  private captureError: string | undefined;
-  private externalRewrites = 0;
+  private readonly reloadHistory = new ReloadHistory();
+  private readonly queryLog: QueryLog;
+  get lastReload(): ReloadHistory['last'] {
+    return this.reloadHistory.last;
+  }
   /** The name table from istiod over xDS (docs/ARCHITECTURE.md §11), when istiod.enabled says so. */
   private istiod: IstiodSource | undefined;
   private readonly istiodSources: RegistrySources = (files, clusterDomain) => (this.istiod === undefined ? files.slice() : this.istiod.combine(files, clusterDomain));
@@ -128,54 +104,49 @@ export class MeshDnsService {
   constructor(private readonly options: ServiceOptions) {
     this.log = options.logger ?? pino({ level: 'info', base: { service: 'meshdns' } });
     this.store = new InputStore({ settingsFile: options.settingsFile });
+    this.upstreamSelection = new UpstreamSelection(this.log);
+    this.problemLog = new ProblemLog(this.log);
+    this.capture = new ResolvConfCapture(this.log);
+    this.stateSaver = new VipStateSaver({
+      allocations: () => this.builder.allocations(),
+      onError: (p) => this.log.error({ file: p.file }, formatProblem(p)),
+    });
+    this.reloads = new ReloadLoop({
+      runOnce: (reason, force) => this.reloadOnce(reason, force),
+      // A reload's garbage dies young: let the young generation grow for it (system/memory.ts).
+      beforeRuns: () => {
+        if (this.youngGenerationHeld) releaseYoungGeneration();
+      },
+      afterRuns: () => {
+        if (this.youngGenerationHeld) holdYoungGeneration();
+      },
+    });
     this.metrics = new MeshDnsMetrics({
       tableNames: () => this.tableValue?.size ?? 0,
-      tableSources: () => this.tableSources(),
+      tableSources: () => ({ ...tableSources(this.snapshot), ...(this.istiod === undefined ? {} : { istiod: this.istiod.stats().tableNames }) }),
       cache: () => this.cache?.stats(),
       reloads: () => ({
-        total: this.reloadCount,
-        errors: this.reloadErrorCount,
-        lastErrorFile: this.lastReloadErrorFile,
+        total: this.reloadHistory.total,
+        errors: this.reloadHistory.withErrors,
+        lastErrorFile: this.reloadHistory.lastErrorFile,
         lastReloadSeconds: this.lastReload === undefined ? undefined : this.lastReload.at / 1000,
       }),
       resolvConf: () => this.captureState(),
-      loopingUpstreams: () => this.loops.looping,
+      loopingUpstreams: () => this.upstreamSelection.loops.looping,
       forwarder: () => this.forward?.stats(),
       istiod: () => this.istiod?.stats(),
     });
+    this.queryLog = new QueryLog(this.log, (o) => this.metrics.observeQuery(o));
   }
 
   /** resolv.conf capture state for metrics, readiness and status. */
-  captureState(): { state: 'captured' | 'not-managed' | 'restored' | 'error'; externalRewrites: number; error?: string } {
-    return { state: this.captureStatus, externalRewrites: this.externalRewrites, ...(this.captureError === undefined ? {} : { error: this.captureError }) };
-  }
-
-  private tableSources(): Record<string, number> {
-    const out: Record<string, number> = { Service: 0, ServiceEntry: 0, hosts: 0 };
-    for (const slot of this.snapshot?.registry.values() ?? []) {
-      for (const r of slot.value?.records ?? []) out[r.kind]++;
-    }
-    for (const slot of this.snapshot?.hosts.values() ?? []) out.hosts += slot.value?.length ?? 0;
-    if (this.istiod !== undefined) out.istiod = this.istiod.stats().tableNames;
-    return out;
-  }
-
-  private observeQuery(o: QueryOutcome): void {
-    if (this.countQueries) this.metrics.observeQuery(o);
-    if (this.debugQueries) {
-      this.log.debug(
-        { name: o.query?.name, type: o.query?.type, transport: o.transport, by: o.answeredBy, rcode: o.reply === null ? 'dropped' : o.reply[3] & 15 },
-        'query',
-      );
-    }
+  captureState(): CaptureState {
+    return this.capture.state();
   }
 
   /** SIGUSR2: switch between the configured level and debug (per-query lines) at runtime. */
   toggleDebug(): void {
-    const configured = this.snapshot?.settings.log.level ?? 'info';
-    this.log.level = this.log.level === 'debug' ? (configured === 'debug' ? 'info' : configured) : 'debug';
-    this.debugQueries = this.log.level === 'debug' || this.log.level === 'trace';
-    this.log.info({ level: this.log.level }, 'log level changed (SIGUSR2)');
+    this.queryLog.toggleDebug(this.snapshot?.settings.log.level ?? 'info');
   }
 
   /** Alive: the event loop runs (this is answered from it). */
@@ -195,50 +166,29 @@ export class MeshDnsService {
 
   /** The summary `meshdns status` prints (served as JSON on /status). */
   status(): Record<string, unknown> {
-    const fwd = this.forward?.stats();
-    const cache = this.cache?.stats();
-    const lookups = cache === undefined ? 0 : cache.hits + cache.misses;
-    // A try fails by error/SERVFAIL/REFUSED (failures) or by silence (timeouts): both count.
-    const failed = (u: { failures: number; timeouts: number }): number => u.failures + u.timeouts;
-    const failing = (fwd?.upstreams ?? []).filter((u) => failed(u) > 0).sort((a, b) => failed(b) - failed(a))[0];
-    const last = this.lastReload;
-    return {
-      version: VERSION,
-      pid: process.pid,
-      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
-      listen: this.listenAddresses.map(formatHostPort),
-      udpEngine: this.server?.udpEngine ?? null,
+    const report = statusReport({
+      startedAt: this.startedAt,
+      listen: this.listenAddresses,
+      udpEngine: this.server?.udpEngine,
       fastPathTemplates: this.fastPath?.size ?? 0,
-      resolvConf: { ...this.captureState(), path: this.snapshot?.settings.resolvConf.path },
-      upstreams: this.upstreamList.map(formatHostPort),
-      loopingUpstreams: this.loops.looping,
-      table: { names: this.tableValue?.size ?? 0, sources: this.tableSources() },
-      lastReload:
-        last === undefined
-          ? null
-          : {
-              at: new Date(last.at).toISOString(),
-              ms: Math.round(last.summary.ms * 10) / 10,
-              added: last.summary.added,
-              removed: last.summary.removed,
-              changed: last.summary.changed,
-              errors: last.summary.problems.filter((p) => p.severity !== 'warning').map((p) => formatProblem(p)),
-            },
-      reloads: { total: this.reloadCount, withErrors: this.reloadErrorCount },
-      cache: cache === undefined ? null : { ...cache, hitRate: lookups === 0 ? 0 : cache.hits / lookups },
-      forward: fwd === undefined ? null : { inFlight: fwd.inFlight, rejected: fwd.rejected, exhausted: fwd.exhausted, upstreams: fwd.upstreams },
-      istiod: this.istiod?.status() ?? null,
-      topFailingUpstream: failing === undefined ? null : { upstream: failing.upstream, failures: failed(failing), timeouts: failing.timeouts, requests: failing.requests },
-    };
+      capture: this.captureState(),
+      snapshot: this.snapshot,
+      upstreams: this.upstreams,
+      loopingUpstreams: this.upstreamSelection.loops.looping,
+      tableNames: this.tableValue?.size ?? 0,
+      reloads: this.reloadHistory,
+      cache: this.cache?.stats(),
+      forward: this.forward?.stats(),
+    });
+    return { ...report, istiod: this.istiod?.status() ?? null };
   }
-
 
   get table(): NameTable | undefined {
     return this.tableValue;
   }
 
   get upstreams(): readonly Upstream[] {
-    return this.upstreamList;
+    return this.upstreamSelection.upstreams;
   }
 
   get listenAddresses(): RunningServer['addresses'] {
@@ -258,7 +208,7 @@ export class MeshDnsService {
   async start(): Promise<void> {
     const first = await this.store.load();
     // After a crash the saved original goes back before anything reads resolv.conf.
-    await this.recoverResolvConf(first);
+    await this.capture.recoverAtStart(first);
     const state = await loadVipState(first.settings.stateDir);
     this.builder = new TableBuilder(state.allocations);
     for (const p of state.problems) this.log.warn({ file: p.file, field: p.field }, formatProblem(p));
@@ -278,33 +228,35 @@ export class MeshDnsService {
     // An injected logger (tests, embedding) keeps its own level.
     if (this.options.logger === undefined) this.log.level = snap.settings.log.level;
 
+    // The one place MESHDNS_UDP_ENGINE is read: the listeners and the forwarder get the engine.
+    const udpChoice = this.options.udpEngine ?? parseUdpEngineChoice(process.env.MESHDNS_UDP_ENGINE);
     this.cache = new ResponseCache({ maxEntries: snap.settings.cache.maxEntries });
     this.forward = createForwardHandler({
-      upstreams: () => this.forwardUpstreams,
-      timeoutMs: this.forwardTimeoutMs(snap),
-      attempts: this.forwardAttempts(snap),
+      udpEngine: chooseUdpEngine(udpChoice).engine,
+      upstreams: this.upstreamSelection.forwardTo,
+      timeoutMs: forwardTimeoutMs(snap),
+      attempts: forwardAttempts(snap),
       parallel: snap.settings.forward.parallel,
       onUpstreamResult: (upstream, outcome, seconds) => this.metrics.observeUpstream(upstream, outcome, seconds),
     });
     const handlers: Handler[] = [
       createGuardHandler(),
-      this.loops.handler(),
+      this.upstreamSelection.loops.handler(),
       createMeshHandler({ table: () => this.tableValue, ttl: () => this.ttl }),
     ];
     if (snap.settings.cache.maxEntries > 0) handlers.push(createCacheHandler(this.cache));
     handlers.push(this.coalesce, this.forward);
-    this.debugQueries = this.log.isLevelEnabled('debug');
     // With metrics off nobody can read the counters, so queries are not counted (the observer
     // stays for the debug log that SIGUSR2 may switch on).
-    this.countQueries = snap.settings.metrics !== '';
-    const pipeline = createPipeline(handlers, (o) => this.observeQuery(o));
+    this.queryLog.configure(snap.settings.metrics !== '');
+    const pipeline = createPipeline(handlers, this.queryLog.observe);
     this.fastPath = createFastPath({
       table: () => this.tableValue,
       ttl: () => this.ttl,
-      enabled: () => !this.debugQueries,
+      enabled: () => !this.queryLog.debugging,
       cache: snap.settings.cache.maxEntries > 0 ? this.cache : undefined,
       onAnswered: (qtype, source) => {
-        if (this.countQueries) this.metrics.countFastUdpAnswer(qtype, source);
+        if (this.queryLog.countingQueries) this.metrics.countFastUdpAnswer(qtype, source);
       },
     });
     // Never an open resolver: a listener beyond loopback needs allowFrom (checked by the settings
@@ -318,15 +270,15 @@ export class MeshDnsService {
         : (packet, transport, remote) => (allowed(remote) ? pipeline(packet, transport) : refuseClient(packet, transport));
     this.server = await startDnsServer(snap.settings.listen, handle, {
       onHandlerError: (err) => this.log.error({ err }, 'query handler failed; query dropped'),
-      udpEngine: this.options.udpEngine,
+      udpEngine: udpChoice,
       wantsRemoteAddress: allowed !== undefined,
       fastAnswer: this.fastPath.answer,
     });
     if (this.server.udpEngineUnavailable !== undefined) this.log.warn(`UDP through Node's ${this.server.udpEngineNote}`);
     this.startSettings = snap.settings;
-    this.loops.probe(this.upstreamList);
+    this.upstreamSelection.probe();
     // Capture only once the listeners answer and the first table is loaded (docs/ARCHITECTURE.md §4, §5).
-    await this.syncResolvConfCapture(snap);
+    await this.capture.sync(snap, this.server.addresses[0] ?? snap.settings.listen[0]);
     if (snap.settings.metrics !== '') {
       await this.metrics.enable();
       const { startMetricsServer } = await import('./system/metrics/server');
@@ -352,12 +304,75 @@ export class MeshDnsService {
         version: VERSION,
         listen: this.server.addresses.map(formatHostPort),
         udp: this.server.udpEngineNote,
-        upstreams: this.upstreamList.map((u) => `${u.host}:${u.port}`),
+        upstreams: this.upstreams.map((u) => `${u.host}:${u.port}`),
         names: summary.names,
         problems: summary.problems.length,
       },
       'meshdns serving',
     );
+  }
+
+  /**
+   * Re-read every input and swap in the new table. Concurrent calls coalesce: a reload asked
+   * for while one runs makes exactly one more run after it.
+   */
+  reload(reason: string, options: { force?: boolean } = {}): Promise<ReloadSummary> {
+    return this.reloads.run(reason, options);
+  }
+
+  /** One reload: read, build, swap, then the follow-ups (VIP state, logs, capture, watcher). */
+  private async reloadOnce(reason: string, force: boolean): Promise<ReloadSummary> {
+    const started = process.hrtime.bigint();
+    const snap = this.capture.withCapturedOriginal(await this.store.load({ force }));
+    let build: TableBuild;
+    try {
+      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiodSources);
+    } catch (err) {
+      // A builder bug must not leave a half-updated table: start over from the inputs.
+      this.log.error({ err }, 'incremental table update failed; rebuilding the table from scratch');
+      this.builder = new TableBuilder(this.builder.allocations());
+      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiodSources);
+    }
+    const { added, removed, changed } = build.result;
+
+    const choice = await chooseUpstreamsFor(snap, this.server?.addresses ?? snap.settings.listen, this.options.resolvedUplinksFile ?? RESOLVED_UPLINKS_FILE);
+
+    // The swap: handlers read these fields per query.
+    this.snapshot = snap;
+    this.ttl = snap.settings.ttl;
+    this.tableValue = build.table;
+    this.upstreamSelection.use(choice, this.server !== undefined);
+    this.istiod?.setContext(istiodContext(snap, this.upstreams));
+    // enabled: auto turns on when istioctl's token and root certificate appear (off needs a restart).
+    if (this.server !== undefined && this.istiod === undefined && (await istiodWanted(snap.settings.istiod))) {
+      const istiod = await this.openIstiod();
+      istiod.setContext(istiodContext(snap, this.upstreams));
+      istiod.start();
+    }
+
+    const problems = [...snap.problems, ...build.problems];
+    // The re-check right after the watcher starts is only a reload if it found a change.
+    const silent = reason === 'watching' && added + removed + changed === 0;
+    this.reloadHistory.count(problems, silent);
+    if (build.result.allocationsChanged) {
+      // The first allocation is saved before serving; later ones are batched off the reload path
+      // (serializing every allocation on each file change would cost more than the change).
+      if (this.server === undefined) {
+        const err = await this.stateSaver.save(snap.settings.stateDir);
+        if (err !== undefined) problems.push(err);
+      } else this.stateSaver.schedule(snap.settings.stateDir);
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    const summary: ReloadSummary = { names: build.table.size, added, removed, changed, problems, ms };
+    this.reloadHistory.remember(summary, silent);
+    problems.push(...restartNeeded(this.startSettings, snap));
+    this.problemLog.report(problems);
+    this.upstreamSelection.noteChoice(choice);
+    if (!silent) this.log.info({ reason, names: summary.names, added, removed, changed, errors: problems.length, ms: Math.round(ms * 10) / 10 }, 'table loaded');
+    // Capture switched on or off in the mesh config / settings (the start reload captures in start()).
+    if (this.server !== undefined) await this.capture.sync(snap, this.server.addresses[0] ?? snap.settings.listen[0]);
+    if (this.watcher !== undefined) await this.watcher.setTargets(watchTargets(snap));
+    return summary;
   }
 
   /** The istiod client, loaded on first use (grpc and the generated descriptors cost every start a few hundred ms). */
@@ -377,197 +392,6 @@ export class MeshDnsService {
     if (collected !== false) trimNativeHeap();
   }
 
-  /** resolv.conf `options timeout:` applies unless the settings file set forward.timeout. */
-  private forwardTimeoutMs(snap: Snapshot): number {
-    if (!snap.settings.explicit.has('forward.timeout') && snap.resolvConf?.timeoutSeconds !== undefined) {
-      return Math.max(100, snap.resolvConf.timeoutSeconds * 1000);
-    }
-    return snap.settings.forward.timeoutMs;
-  }
-
-  private forwardAttempts(snap: Snapshot): number {
-    if (!snap.settings.explicit.has('forward.attempts') && snap.resolvConf?.attempts !== undefined) {
-      return Math.max(1, snap.resolvConf.attempts);
-    }
-    return snap.settings.forward.attempts;
-  }
-
-  /**
-   * Re-read every input and swap in the new table. Concurrent calls coalesce: a reload asked
-   * for while one runs makes exactly one more run after it.
-   */
-  reload(reason: string, options: { force?: boolean } = {}): Promise<ReloadSummary> {
-    if (options.force === true) this.reloadForce = true;
-    if (this.reloading !== undefined) {
-      // One more run after the current one, logged under the latest reason (a SIGHUP that
-      // arrives during a file-change reload is still reported as the SIGHUP reload).
-      this.reloadAgain = reason;
-      return this.reloading;
-    }
-    const run = async (): Promise<ReloadSummary> => {
-      // A reload's garbage dies young: let the young generation grow for it (system/memory.ts).
-      if (this.youngGenerationHeld) releaseYoungGeneration();
-      let summary = await this.reloadOnce(reason);
-      while (this.reloadAgain !== undefined) {
-        const again = this.reloadAgain;
-        this.reloadAgain = undefined;
-        summary = await this.reloadOnce(again);
-      }
-      return summary;
-    };
-    this.reloading = run().finally(() => {
-      this.reloading = undefined;
-      if (this.youngGenerationHeld) holdYoungGeneration();
-    });
-    return this.reloading;
-  }
-
-  private async reloadOnce(reason: string): Promise<ReloadSummary> {
-    const started = process.hrtime.bigint();
-    const force = this.reloadForce;
-    this.reloadForce = false;
-    const snap = this.withCapturedOriginal(await this.store.load({ force }));
-    let build: TableBuild;
-    try {
-      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiodSources);
-    } catch (err) {
-      // A builder bug must not leave a half-updated table: start over from the inputs.
-      this.log.error({ err }, 'incremental table update failed; rebuilding the table from scratch');
-      this.builder = new TableBuilder(this.builder.allocations());
-      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiodSources);
-    }
-    // Answer bytes are made on a name's first query (precomputeAnswers memoizes them per entry and
-    // TTL; the UDP fast path keeps whole reply templates): making them here for every entry cost
-    // three Buffers per name, about 300 MB of RSS at 100,000 ServiceEntries, for names mostly never asked.
-    const { added, removed, changed } = build.result;
-
-    const uplinks = await readResolvConf(this.options.resolvedUplinksFile ?? RESOLVED_UPLINKS_FILE);
-    const choice = chooseUpstreams(snap.settings.upstreams, snap.resolvConf, uplinks, this.server?.addresses ?? snap.settings.listen);
-    this.istiod?.setContext(istiodContext(snap, choice.upstreams));
-    // enabled: auto turns on when istioctl's token and root certificate appear (off needs a restart).
-    if (this.server !== undefined && this.istiod === undefined && (await istiodWanted(snap.settings.istiod))) {
-      const istiod = await this.openIstiod();
-      istiod.setContext(istiodContext(snap, choice.upstreams));
-      istiod.start();
-    }
-
-
-    // The swap: handlers read these fields per query.
-    this.snapshot = snap;
-    this.ttl = snap.settings.ttl;
-    this.tableValue = build.table;
-    const upstreamsChanged = choice.upstreams.map(formatHostPort).join(',') !== this.upstreamList.map(formatHostPort).join(',');
-    this.upstreamList = choice.upstreams;
-    if (upstreamsChanged) {
-      this.loops.reset();
-      this.forwardUpstreams = this.upstreamList;
-      // Probe once serving (the probe must be able to reach our listener to prove a loop).
-      if (this.server !== undefined) this.loops.probe(this.upstreamList);
-    }
-
-    const problems = [...snap.problems, ...build.problems];
-    // The re-check right after the watcher starts is only a reload if it found a change.
-    const silent = reason === 'watching' && added + removed + changed === 0;
-    if (!silent) {
-      this.reloadCount++;
-      const firstError = problems.find((p) => p.severity !== 'warning');
-      if (firstError !== undefined) this.reloadErrorCount++;
-      this.lastReloadErrorFile = firstError?.file;
-    }
-    if (build.result.allocationsChanged) {
-      // The first allocation is saved before serving; later ones are batched off the reload path
-      // (serializing 300,000 allocations on every file change would cost more than the change).
-      if (this.server === undefined) {
-        const err = await this.saveAllocations(snap.settings.stateDir);
-        if (err !== undefined) problems.push(err);
-      } else this.scheduleStateSave(snap.settings.stateDir);
-    }
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    const summary: ReloadSummary = { names: build.table.size, added, removed, changed, problems, ms };
-    if (!silent || this.lastReload === undefined) this.lastReload = { at: Date.now(), summary };
-    problems.push(...this.restartNeeded(snap));
-    const current = new Set<string>();
-    for (const p of problems) {
-      const text = formatProblem(p);
-      current.add(text);
-      if (this.reportedProblems.has(text)) continue;
-      this.log[p.severity === 'warning' ? 'warn' : 'error']({ file: p.file, document: p.document, field: p.field }, text);
-    }
-    this.reportedProblems = current;
-    const notes = choice.notes.join('\n');
-    if (notes !== this.lastUpstreamNotes) for (const note of choice.notes) this.log.info(note);
-    this.lastUpstreamNotes = notes;
-    if (!silent) this.log.info({ reason, names: summary.names, added, removed, changed, errors: problems.length, ms: Math.round(ms * 10) / 10 }, 'table loaded');
-    // Capture switched on or off in the mesh config / settings (the start reload captures in start()).
-    if (this.server !== undefined) await this.syncResolvConfCapture(snap);
-    if (this.watcher !== undefined) await this.watcher.setTargets(this.watchTargets(snap));
-    return summary;
-  }
-
-  /**
-   * Saves run one after another (a save is written in slices between queries, so a second one
-   * could start before the first has renamed its file); `stop` waits for the last.
-   */
-  private saveAllocations(stateDir: string): Promise<Problem | undefined> {
-    const run = (this.stateSaving ?? Promise.resolve()).then(() => this.saveAllocationsNow(stateDir));
-    this.stateSaving = run.then(() => undefined);
-    return run;
-  }
-
-  private async saveAllocationsNow(stateDir: string): Promise<Problem | undefined> {
-    try {
-      await saveVipState(stateDir, this.builder.allocations());
-      return undefined;
-    } catch (err) {
-      return { file: stateDir, message: `cannot save VIP allocations: ${(err as Error).message}; VIPs may change at the next start` };
-    }
-  }
-
-  private scheduleStateSave(stateDir: string): void {
-    this.stateSave.dir = stateDir;
-    if (this.stateSave.timer !== undefined) return;
-    this.stateSave.timer = setTimeout(() => {
-      this.stateSave.timer = undefined;
-      void this.saveAllocations(this.stateSave.dir).then((p) => {
-        if (p !== undefined) this.log.error({ file: p.file }, formatProblem(p));
-      });
-    }, 1000);
-  }
-
-  /** Settings bound at start (sockets, forwarder, cache) that a reload cannot change. */
-  private restartNeeded(snap: Snapshot): Problem[] {
-    const started = this.startSettings;
-    if (started === undefined) return [];
-    const differs: string[] = [];
-    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-    if (!same(started.listen, snap.settings.listen)) differs.push('listen');
-    if (!same(started.forward, snap.settings.forward)) differs.push('forward');
-    if (!same(started.cache, snap.settings.cache)) differs.push('cache');
-    if (started.metrics !== snap.settings.metrics) differs.push('metrics');
-    if (!same(started.allowFrom, snap.settings.allowFrom)) differs.push('allowFrom');
-    return differs.map((key) => ({
-      file: snap.settingsFile,
-      field: key,
-      severity: 'warning' as const,
-      message: `changed, but takes effect only after a restart (systemctl restart meshdns); the running value stays in use`,
-    }));
-  }
-
-  /** Every input file and directory, and resolv.conf (docs/ARCHITECTURE.md §1, §4). */
-  private watchTargets(snap: Snapshot): WatchTarget[] {
-    const s = snap.settings;
-    return [
-      { path: snap.settingsFile, kind: 'inputs', recursive: false },
-      { path: s.bootstrap.clusterEnv, kind: 'inputs', recursive: false },
-      { path: s.bootstrap.meshConfig, kind: 'inputs', recursive: false },
-      { path: s.bootstrap.hosts, kind: 'inputs', recursive: false },
-      { path: s.istiod.token, kind: 'inputs', recursive: false },
-      { path: s.istiod.rootCert, kind: 'inputs', recursive: false },
-      ...s.registry.map((path) => ({ path, kind: 'inputs' as const, recursive: true, rules: REGISTRY_TREE_RULES })),
-      { path: s.resolvConf.path, kind: 'resolvConf', recursive: false },
-    ];
-  }
-
   private async startWatching(): Promise<void> {
     this.watcher = new InputWatcher({
       debounceMs: this.options.debounceMs,
@@ -577,7 +401,7 @@ export class MeshDnsService {
       },
       onError: (err) => this.log.warn({ err }, 'file watcher error'),
     });
-    await this.watcher.setTargets(this.watchTargets(this.snapshot!));
+    await this.watcher.setTargets(watchTargets(this.snapshot!));
   }
 
   /**
@@ -585,100 +409,18 @@ export class MeshDnsService {
    * original (and ours is written again); then search domains and upstreams are re-read.
    */
   async onResolvConfChanged(): Promise<void> {
-    const manager = this.resolvConfManager;
-    if (manager !== undefined && manager.captured) {
-      try {
-        const result = await manager.handleChange();
-        if (result === 'ours') return;
-        if (result === 'adopted') this.externalRewrites++;
-      } catch (err) {
-        this.setCaptureError(err, 'resolv.conf changed, but meshdns could not take it over again');
-      }
-    }
+    if ((await this.capture.fileChanged()) === 'ours') return;
     await this.reload('resolv.conf changed');
-  }
-
-  // ---- resolv.conf capture (docs/ARCHITECTURE.md §4) ----
-
-  private managerFor(snap: Snapshot): ResolvConfManager {
-    const { path } = snap.settings.resolvConf;
-    const { stateDir } = snap.settings;
-    const current = this.resolvConfManager;
-    // While captured, the manager keeps the path it took over until it has put the original back.
-    if (current !== undefined && (current.captured || (current.path === path && current.stateDir === stateDir))) return current;
-    this.resolvConfManager = new ResolvConfManager({ path, stateDir, log: this.log });
-    return this.resolvConfManager;
-  }
-
-  /** A capture marker left by a crashed run: put the original back first (or keep a newer file). */
-  private async recoverResolvConf(snap: Snapshot): Promise<void> {
-    try {
-      await this.managerFor(snap).recoverAtStart();
-    } catch (err) {
-      this.setCaptureError(err, 'cannot recover resolv.conf from the previous run');
-    }
-  }
-
-  /** While captured, upstreams and search domains come from the saved original, never from our own file. */
-  private withCapturedOriginal(snap: Snapshot): Snapshot {
-    const manager = this.resolvConfManager;
-    if (manager === undefined || !manager.captured) return snap;
-    return { ...snap, resolvConf: manager.original() };
-  }
-
-  /** Capture or restore so that the file follows shouldManageResolvConf (resolvConf.manage / ISTIO_META_DNS_CAPTURE). */
-  private async syncResolvConfCapture(snap: Snapshot): Promise<void> {
-    const want = shouldManageResolvConf(snap.effective);
-    const manager = this.managerFor(snap);
-    if (want && !manager.captured) {
-      try {
-        await manager.capture(this.server?.addresses[0] ?? snap.settings.listen[0]);
-        this.captureStatus = 'captured';
-        this.captureError = undefined;
-      } catch (err) {
-        this.setCaptureError(err, 'resolv.conf not captured; serving without it');
-      }
-      // No reload needed: this snapshot read the file just before capture, i.e. the original.
-    } else if (!want && manager.captured) {
-      await this.restoreResolvConf('capture switched off');
-    }
-  }
-
-  private async restoreResolvConf(reason: string): Promise<void> {
-    const manager = this.resolvConfManager;
-    if (manager === undefined || !manager.captured) return;
-    try {
-      const result = await manager.restore();
-      this.captureStatus = 'restored';
-      this.captureError = undefined;
-      this.log.info({ reason, result }, 'resolv.conf released');
-    } catch (err) {
-      this.setCaptureError(err, 'cannot put the original resolv.conf back; run "meshdns restore-resolv-conf"');
-    }
-  }
-
-  private setCaptureError(err: unknown, what: string): void {
-    const message = (err as Error).message;
-    this.captureStatus = 'error';
-    // Logged once per distinct error, not at every reload that retries.
-    if (this.captureError !== message) this.log.error({ err }, `${what}: ${message}`);
-    this.captureError = message;
   }
 
   async stop(): Promise<void> {
     await this.istiod?.stop();
     this.cancelSettledCollection();
-    if (this.stateSave.timer !== undefined) {
-      clearTimeout(this.stateSave.timer);
-      this.stateSave.timer = undefined;
-      const p = await this.saveAllocations(this.stateSave.dir);
-      if (p !== undefined) this.log.error({ file: p.file }, formatProblem(p));
-    }
-    await this.stateSaving; // a save already under way finishes before we exit
+    await this.stateSaver.flush(); // a scheduled save is written, one under way finishes
     await this.watcher?.close();
     this.watcher = undefined;
     // The original goes back while we still answer: no moment where resolv.conf points at nothing.
-    await this.restoreResolvConf('stopping');
+    await this.capture.restore('stopping');
     await this.metricsServer?.close();
     this.metricsServer = undefined;
     await this.server?.close();
@@ -687,119 +429,12 @@ export class MeshDnsService {
   }
 }
 
-/** The STATUS= summary for systemd, from what the service reports. */
-function statusSummary(service: MeshDnsService): StatusSummary {
-  const last = service.lastReload;
-  return {
-    names: service.table?.size ?? 0,
-    upstreams: service.upstreams.map(formatHostPort),
-    lastReload:
-      last === undefined
-        ? undefined
-        : {
-            at: new Date(last.at),
-            added: last.summary.added,
-            removed: last.summary.removed,
-            changed: last.summary.changed,
-            errors: last.summary.problems.filter((p) => p.severity !== 'warning').length,
-          },
-  };
-}
-
 /** Names a reload must add, remove or change before its garbage is collected at once. */
 const LARGE_CHANGE_NAMES = 50_000;
 
-/** Heap in use after the first load above which start runs a full GC (about 20,000 entries). */
+/** Heap in use after the first load above which start runs a full GC (a registry of some 20,000 entries). */
 const START_GC_THRESHOLD_BYTES = 128 * 1024 * 1024;
 
 /** After start, when the heap is below the size, memory the start no longer uses is given back (system/memory.ts). */
 const SETTLED_GC_DELAY_MS = 2000;
 const SETTLED_GC_MAX_HEAP_BYTES = 32 * 1024 * 1024;
-
-/** How often STATUS= is refreshed when a file-watch reload changed it (no-op outside systemd). */
-const STATUS_REFRESH_MS = 5000;
-
-/**
- * `meshdns run`: start, then live until SIGTERM/SIGINT; SIGHUP re-reads everything.
- * Under systemd (Type=notify): READY=1 once start() returned (listeners bound, inputs read,
- * resolv.conf captured), STATUS= one line, WATCHDOG=1 from the event loop, RELOADING=1/READY=1
- * around a SIGHUP reload, STOPPING=1 on shutdown.
- */
-export async function runService(settingsFile: string): Promise<number> {
-  const service = new MeshDnsService({ settingsFile });
-  const systemd = new SystemdNotifier({ onError: (message) => service.log.warn(message) });
-
-  // Signal handlers go in before anything starts: a SIGTERM or SIGHUP while starting (after
-  // resolv.conf may already be captured) must not take the default action and exit without
-  // restoring it. During the start they are only remembered and acted on once it finished.
-  let started = false;
-  let stopRequested: string | undefined;
-  let reloadRequested = false;
-  let onStop: (signal: string) => void = (signal) => {
-    stopRequested ??= signal;
-  };
-  let onReload: () => void = () => {
-    reloadRequested = true;
-  };
-  process.on('SIGTERM', () => onStop('SIGTERM'));
-  process.on('SIGINT', () => onStop('SIGINT'));
-  process.on('SIGHUP', () => onReload());
-  process.on('SIGUSR2', () => {
-    if (started) service.toggleDebug();
-  });
-
-  try {
-    await service.start();
-  } catch (err) {
-    service.log.fatal({ err }, (err as Error).message);
-    await systemd.notify({ status: `failed to start: ${(err as Error).message}` });
-    await service.stop().catch(() => undefined);
-    return 1;
-  }
-  started = true;
-  let lastStatus = formatStatus(statusSummary(service));
-  await systemd.notify({ ready: true, status: lastStatus });
-  if (systemd.startWatchdog()) service.log.info({ intervalMs: systemd.watchdogIntervalMs }, 'systemd watchdog pings on');
-  const statusTimer = setInterval(() => {
-    const now = formatStatus(statusSummary(service));
-    if (now === lastStatus) return;
-    lastStatus = now;
-    void systemd.notify({ status: now });
-  }, STATUS_REFRESH_MS);
-  statusTimer.unref();
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    onStop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      clearInterval(statusTimer);
-      systemd.stopWatchdog();
-      service.log.info({ signal }, 'stopping');
-      systemd
-        .notify({ stopping: true, status: `stopping (${signal})` })
-        .then(() => service.stop())
-        .then(
-          () => resolve(0),
-          (err) => {
-            service.log.error({ err }, 'error while stopping');
-            resolve(1);
-          },
-        );
-    };
-    onReload = (): void => {
-      if (stopping) return;
-      const reloaded = systemd
-        .notify({ reloading: true, monotonicUsec: process.hrtime.bigint() / 1000n, status: 'reloading (SIGHUP)' })
-        .then(() => service.reload('SIGHUP', { force: true }))
-        .catch((err) => service.log.error({ err }, 'reload failed; the previous table stays in use'));
-      // READY=1 ends the reload for systemd whether it worked or not (the old table serves on).
-      void reloaded.then(() => {
-        lastStatus = formatStatus(statusSummary(service));
-        return systemd.notify({ ready: true, status: lastStatus });
-      });
-    };
-    // What arrived while starting.
-    if (stopRequested !== undefined) onStop(stopRequested);
-    else if (reloadRequested) onReload();
-  });
-}

@@ -5,6 +5,8 @@ export { parseClusterEnv, parseClusterEnvAssignments, parseClusterEnvBootstrap, 
 export type { EnvAssignment } from './clusterEnv';
 export { parseMeshConfig } from './meshConfig';
 export { parseHostsFile } from './hostsFile';
+export { parseResolvConf, normalizedSearchDomains } from './resolvConf';
+export type { ResolvConf } from './resolvConf';
 export { resolveEffectiveConfig, shouldManageResolvConf } from './effective';
 export { parseDuration } from './duration';
 export { parseIpPort, parseEndpoint, formatHostPort } from './hostPort';

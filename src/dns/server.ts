@@ -4,10 +4,13 @@ import type { ListenAddress } from '../config/types';
 import { formatHostPort } from '../config/hostPort';
 import type { Reply } from './types';
 import { literalLookup } from './literalLookup';
+import { respond, type ReplyWriter } from './respond';
 import { loadUdpBatch } from './udp/binding';
-import { chooseUdpEngine, udpEngineFromEnvironment, type UdpEngineChoice } from './udp/engine';
+import { chooseUdpEngine, parseUdpEngineChoice, type UdpEngineChoice } from './udp/engine';
 
-export { chooseUdpEngine, type UdpEngineChoice };
+export { chooseUdpEngine, parseUdpEngineChoice, type UdpEngineChoice };
+// The addon that carries the native UDP engine also returns freed C-heap pages (service start).
+export { trimNativeHeap } from './udp/binding';
 import { startBatchListener, type FastAnswer } from './udp/batchListener';
 
 /** What the sockets hand every received message to. */
@@ -28,7 +31,7 @@ export interface ServerOptions {
   limits?: ServerLimits;
   /** A handler threw: the query is dropped, the server keeps serving. */
   onHandlerError?(err: unknown): void;
-  /** Default: the MESHDNS_UDP_ENGINE environment variable, else `auto`. */
+  /** Default `auto` (the service passes the engine MESHDNS_UDP_ENGINE names). */
   udpEngine?: UdpEngineChoice;
   /** The hot-shape answerer for the native engine (see FastAnswer); it bypasses `handle`. */
   fastAnswer?: FastAnswer;
@@ -69,16 +72,6 @@ export class ListenError extends Error {
   }
 }
 
-function settle(result: Reply | Promise<Reply>, send: (reply: Buffer) => void, onError: (err: unknown) => void): void {
-  if (result instanceof Promise) {
-    result.then((reply) => {
-      if (reply !== null) send(reply);
-    }, onError);
-  } else if (result !== null) {
-    send(result);
-  }
-}
-
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 function bindNativeUdp(address: ListenAddress, handle: PacketHandler, options: ServerOptions): UdpListener {
@@ -104,15 +97,12 @@ function bindNodeUdp(address: ListenAddress, handle: PacketHandler, options: Ser
     const socket = dgram.createSocket({ type: address.family === 6 ? 'udp6' : 'udp4', ipv6Only: address.family === 6, lookup: literalLookup });
     const onError = (err: unknown): void => options.onHandlerError?.(err);
     socket.once('error', (err) => reject(new ListenError(address, 'udp', err)));
+    const handleUdp = (packet: Buffer, remote: string): Reply | Promise<Reply> => handle(packet, 'udp', remote);
     socket.on('message', (packet, rinfo) => {
-      let result: Reply | Promise<Reply>;
-      try {
-        result = handle(packet, 'udp', rinfo.address);
-      } catch (err) {
-        onError(err);
-        return;
-      }
-      settle(result, (reply) => socket.send(reply, rinfo.port, rinfo.address), onError);
+      respond(handleUdp, packet, rinfo.address, {
+        send: (reply) => socket.send(reply, rinfo.port, rinfo.address),
+        fail: onError,
+      });
     });
     socket.bind({ address: address.host, port: address.port, exclusive: true }, () => {
       socket.removeAllListeners('error');
@@ -150,12 +140,14 @@ function serveTcpConnection(conn: net.Socket, handle: PacketHandler, limits: Ser
     reply.copy(frame, 2);
     conn.write(frame);
   };
-  const done = (): void => {
-    inFlight--;
-    if (inFlight < limits.maxInFlightPerConnection && conn.isPaused() && !closed) conn.resume();
-  };
-  const onError = (err: unknown): void => {
-    events.onHandlerError?.(err);
+  const handleTcp = (packet: Buffer, remoteAddress: string): Reply | Promise<Reply> => handle(packet, 'tcp', remoteAddress);
+  const writer: ReplyWriter = {
+    send: write,
+    fail: (err) => events.onHandlerError?.(err),
+    finish: () => {
+      inFlight--;
+      if (inFlight < limits.maxInFlightPerConnection && conn.isPaused() && !closed) conn.resume();
+    },
   };
 
   conn.on('data', (chunk: Buffer) => {
@@ -171,29 +163,7 @@ function serveTcpConnection(conn: net.Socket, handle: PacketHandler, limits: Ser
       const packet = buffered.subarray(2, 2 + length);
       buffered = buffered.subarray(2 + length);
       inFlight++;
-      let result: Reply | Promise<Reply>;
-      try {
-        result = handle(Buffer.from(packet), 'tcp', remote);
-      } catch (err) {
-        onError(err);
-        done();
-        continue;
-      }
-      if (result instanceof Promise) {
-        result.then(
-          (reply) => {
-            if (reply !== null) write(reply);
-            done();
-          },
-          (err) => {
-            onError(err);
-            done();
-          },
-        );
-      } else {
-        if (result !== null) write(result);
-        done();
-      }
+      respond(handleTcp, Buffer.from(packet), remote, writer);
       if (inFlight >= limits.maxInFlightPerConnection) conn.pause();
     }
     if (buffered.length > 0 && buffered.byteOffset > 0) buffered = Buffer.from(buffered);
@@ -228,7 +198,7 @@ function bindTcp(address: ListenAddress, handle: PacketHandler, limits: ServerLi
  */
 export async function startDnsServer(addresses: readonly ListenAddress[], handle: PacketHandler, options: ServerOptions = {}): Promise<RunningServer> {
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const { engine, note, unavailable } = chooseUdpEngine(options.udpEngine ?? udpEngineFromEnvironment());
+  const { engine, note, unavailable } = chooseUdpEngine(options.udpEngine ?? 'auto');
   // A scoped IPv6 address (fe80::1%eth0) needs the interface resolved: dgram does that, the addon does not.
   const bindUdp = (address: ListenAddress): Promise<UdpListener> =>
     engine === 'native' && !address.host.includes('%')

@@ -12,7 +12,7 @@ import {
 } from '../config';
 import { listRegistryFiles, parseRegistryText } from '../registry';
 import type { RegistryDocuments } from '../registry/types';
-import { parseResolvConf, type ResolvConf } from '../system/resolvconf/parse';
+import { parseResolvConf, type ResolvConf } from '../config/resolvConf';
 
 /**
  * Reads every input file and remembers, per file, the last content that parsed cleanly

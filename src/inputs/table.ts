@@ -1,7 +1,7 @@
 import type { Problem } from '../problem';
 import { TableBuilder, type BuilderInputs, type BuildResult, type NameTable, type RegistryFileInput } from '../nametable';
 import type { Allocations } from '../registry/allocator';
-import { normalizedSearchDomains } from '../system/resolvconf/parse';
+import { normalizedSearchDomains } from '../config/resolvConf';
 import type { Snapshot } from './store';
 
 export interface TableBuild {

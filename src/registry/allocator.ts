@@ -14,7 +14,7 @@ export type Allocations = Record<AllocationKey, VipAllocation>;
 
 export function allocationKey(namespace: string, name: string, host: string): AllocationKey {
   // join, not a template: a template builds a rope of concatenations that the key keeps (and
-  // map lookups flatten again); join writes one flat string. 240,000 keys at 100k entries.
+  // map lookups flatten again); join writes one flat string. One key per allocatable host.
   return [namespace, name, host].join('/');
 }
 
@@ -43,8 +43,8 @@ function hostQualifies(record: ServiceEntryRecord, host: string): boolean {
 
 /**
  * `status.addresses` of one host. Most records have none, and indexing an empty object with a
- * host string is not free (the engine looks the text up among its interned strings): at
- * 300,000 hosts that was a tenth of a table build. So an empty map is checked first.
+ * host string is not free (the engine looks the text up among its interned strings), and this
+ * runs for every host of a build. So an empty map is checked first.
  */
 export function statusAddressesOf(record: ServiceEntryRecord, host: string): readonly string[] | undefined {
   return hasKeys(record.statusAddresses) ? record.statusAddresses[host] : undefined;
@@ -85,7 +85,7 @@ export function declaredAddresses(record: ServiceRecord): string[] {
 
 /** The hosts of a record that get a local VIP (docs/ARCHITECTURE.md §2 qualification). */
 export function allocatableHosts(record: ServiceRecord): string[] {
-  // Record-level checks once, not per host: most records of a 100,000-entry registry stop here.
+  // Record-level checks once, not per host: most records stop here.
   if (record.kind === 'Service' || !recordQualifies(record)) return [];
   return record.hosts.filter((host) => hostQualifies(record, host));
 }
@@ -139,7 +139,7 @@ export function ipv6FromOffset(off: number): string {
   const g6 = Math.floor(off / 2 ** 16) % 2 ** 16;
   const g7 = off % 2 ** 16;
   // `2001:2::` + the groups from the first non-zero one, written by one join so the text is one
-  // flat string (see allocationKey), with one array per call (240,000 calls in a 100k build).
+  // flat string (see allocationKey), with one array per call (one call per allocated VIP).
   if (g5 !== 0) return ['2001', '2', '', g5.toString(16), g6.toString(16), g7.toString(16)].join(':');
   if (g6 !== 0) return ['2001', '2', '', g6.toString(16), g7.toString(16)].join(':');
   return ['2001', '2', '', g7.toString(16)].join(':');

@@ -69,8 +69,8 @@ const ENTRIES_PER_SLICE = 5_000;
 
 /**
  * `serializeVipState`'s text, byte for byte, made a slice of entries at a time with the event
- * loop served in between: at 100,000 ServiceEntries the file has 240,000 entries, and one
- * `JSON.stringify` of them held queries up for 330–560 ms. Only the key sort stays in one piece.
+ * loop served in between: one `JSON.stringify` of a large registry's allocations holds queries
+ * up for hundreds of ms (docs/DECISIONS.md, "VIP state file"). Only the key sort stays in one piece.
  */
 export async function serializeVipStateInSlices(allocations: Allocations, entriesPerSlice = ENTRIES_PER_SLICE): Promise<string> {
   const keys = Object.keys(allocations).sort();

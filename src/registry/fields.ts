@@ -25,8 +25,8 @@ const SHORTEST_SLICE = 13;
 
 /**
  * `text` as a string of its own. The YAML parser hands out slices of the document text, and a
- * slice keeps its whole document alive: a record that keeps a host name or a timestamp kept
- * ~450 bytes of YAML per ServiceEntry (45 MiB at 100,000). A JSON round trip is the cheapest
+ * slice keeps its whole document alive: a record that keeps a host name or a timestamp would
+ * keep its YAML text (docs/DECISIONS.md, "Shared strings and lists"). A JSON round trip is the cheapest
  * plain-JS way to get a fresh flat copy (an engine detail, measured by `npm run bench:table`).
  */
 export function detachedText(text: string): string {
@@ -60,7 +60,7 @@ export function describeValue(value: unknown): string {
 /**
  * `record` without its `creationTimestamp` key when the value is undefined. Records spell the
  * key as the *last* property of their literal: a property added after the literal would give
- * each record a separate property array (40 bytes; 3.9 MiB at 100,000 records), while deleting
+ * each record a separate property array, while deleting
  * a literal's last property is V8's fast path back to the shape without it.
  */
 export function dropMissingTimestamp<T extends { creationTimestamp?: string }>(record: T): T {

@@ -23,8 +23,8 @@ const namespaces = new Map<string, string>();
 const MAX_SHARED_NAMESPACES = 10_000;
 
 /**
- * One string per namespace: YAML parsing makes a new string for every occurrence, and at
- * 100,000 records in 20 namespaces those copies were 2.3 MiB of the heap the service keeps.
+ * One string per namespace: YAML parsing makes a new string for every occurrence, and the
+ * service keeps every record (the cost: docs/DECISIONS.md, "Shared strings and lists").
  */
 function sharedNamespace(namespace: string): string {
   const known = namespaces.get(namespace);

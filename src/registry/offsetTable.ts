@@ -1,8 +1,7 @@
 /**
  * Integer offset → value, for the VIP allocator's address spaces. The allocator hands out
  * offsets sequentially from 1, so almost every offset in use is small: those live in an array
- * slot each (no hashing; at 240,000 VIPs the Maps this replaces were a fifth of the table
- * build). The rare far offset (a persisted hint or a declared address high in 2001:2::/48)
+ * slot each (no hashing, which was a large share of a table build with Maps). The rare far offset (a persisted hint or a declared address high in 2001:2::/48)
  * goes to a Map, so the array never grows beyond `denseLimit` slots.
  */
 export class OffsetTable<V> {

@@ -173,8 +173,8 @@ const portLists = new Map<string, ServicePort[]>();
 const MAX_PORT_LISTS = 4096;
 
 /**
- * One frozen list per distinct port list, shared by the records that declare it: a list and
- * its port objects were ~160 bytes per ServiceEntry (16 MiB at 100,000).
+ * One frozen list per distinct port list, shared by the records that declare it: most records
+ * of a registry declare the same few lists (docs/DECISIONS.md, "Shared strings and lists").
  */
 function sharedPorts(ports: ServicePort[]): ServicePort[] {
   if (ports.length === 0) return NO_PORTS;
@@ -193,8 +193,8 @@ function sharedPorts(ports: ServicePort[]): ServicePort[] {
  * the control plane, not the user, so entries that are not IPs are skipped rather than reported.
  */
 /**
- * The status of the many entries without one, shared. A prototype-less object is a dictionary
- * (~190 bytes) in V8: one per record was 19 MiB of records at 100,000 ServiceEntries.
+ * The status of the many entries without one, shared: a prototype-less object is a dictionary
+ * in V8, a large object to keep once per record.
  */
 /** Shared, frozen empty lists: records are never changed once parsed, and most lists are empty. */
 const NO_ADDRESSES = Object.freeze([]) as unknown as string[];

@@ -105,7 +105,7 @@ export abstract class AddressSpaces<Holder> {
 
   /**
    * Writes into `into` the texts `holder` ends up with: its hinted offsets, else the lowest free
-   * ones ('' when a range is full). Into the caller's object: a build allocates 240,000 of them.
+   * ones ('' when a range is full). Into the caller's object: a build allocates one per key.
    */
   protected completeInto(holder: Holder, hinted: Hinted | undefined, into: { v4: string | undefined; v6: string }): void {
     const o4 = hinted?.o4 ?? this.v4.takeLowest(holder);

@@ -5,13 +5,11 @@ import { runInNewContext } from 'node:vm';
  * A full, compacting garbage collection that also gives memory back, when the heap holds more
  * than `thresholdBytes`; returns how it ran ('low-memory', 'gc') or false when it did not.
  *
- * Why: loading a large registry (100,000 ServiceEntries: 40 MB of YAML parsed into documents,
- * then records, then the table) leaves hundreds of MB of garbage, and grows V8's young
- * generation to its maximum (32 MiB at 16 MiB semi-spaces). V8 gives that back only when its
- * memory reducer notices the process is idle (~30 s later, and never under a steady load): RSS
- * was 470 MB right after the load, 344 MB after a plain full GC, ~300 MB once reduced
- * (bench/RESULTS.md). A collection before the listeners open costs a few hundred ms once at
- * start and keeps the service at its real size from the first query. Not used after reloads: a
+ * Why: loading a large registry (YAML parsed into documents, then records, then the table)
+ * leaves much garbage and grows V8's young generation to its maximum. V8 gives that back only
+ * when its memory reducer notices the process is idle (and never under a steady load); the RSS
+ * before and after is in bench/RESULTS.md. A collection before the listeners open costs a
+ * moment once at start and keeps the service at its real size from the first query. Not used after reloads: a
  * full GC of a large heap pauses queries.
  */
 export async function collectGarbageIfLarge(thresholdBytes: number): Promise<'low-memory' | 'gc' | false> {
@@ -72,10 +70,10 @@ async function lowMemoryCollection(): Promise<boolean> {
 /**
  * Keeps V8's young generation at its present size from now on (the flag is read each time V8
  * considers growing it). Why: V8 doubles the young generation whenever enough objects survive
- * scavenges, up to 32 MiB, and only gives it back at a collection made while allocation is slow
+ * scavenges, up to its maximum, and only gives it back at a collection made while allocation is slow
  * (or by its memory reducer, when the process is idle). A serving DNS proxy's per-query garbage
- * dies young, but the first answers for each name (reply templates, answer bytes) survive: the
- * first pass over 10,000 names grew it from 4 to 16 MiB of RSS for good (bench/RESULTS.md).
+ * dies young, but the first answers for each name (reply templates, answer bytes) survive, and
+ * a first pass over many names grew it for good (bench/RESULTS.md).
  */
 export function holdYoungGeneration(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
@@ -83,9 +81,9 @@ export function holdYoungGeneration(): void {
 
 /**
  * V8's own sizing again, for bursts of allocation that mostly die young: a reload re-parses files
- * and rebuilds part of the table. Held small, that garbage was promoted and collected by full
- * GCs: 106 ms of GC per single-file reload at 100,000 entries, against 31 ms when the young
- * generation may grow. It shrinks again at a later collection made while allocation is slow.
+ * and rebuilds part of the table. Held small, that garbage is promoted and collected by full
+ * GCs, several times the GC time of a reload that may grow it (bench/RESULTS.md). It shrinks
+ * again at a later collection made while allocation is slow.
  */
 export function releaseYoungGeneration(): void {
   setFlagsFromString('--semi-space-growth-factor=2');

@@ -29,6 +29,12 @@ test('the UDP engines under test are the native one and dgram', () => {
   assert.is(hDgram.service.status().udpEngine, 'node');
 });
 
+test('the forwarder sends upstream on the engine the service chose for its listeners', () => {
+  const forwardEngine = (s: Record<string, unknown>): unknown => (s.forward as { udpEngine: string }).udpEngine;
+  assert.is(forwardEngine(h.service.status()), 'native');
+  assert.is(forwardEngine(hDgram.service.status()), 'node');
+});
+
 for (const row of rows) {
   for (const { label, transport, server } of runs) {
     if (row.only !== undefined && row.only !== transport) continue;

@@ -1,5 +1,5 @@
-// The builder's name index keeps only names that are not "solo" (offered once, by one unit, as a
-// name of its own): a solo name's unit is found from its table entry. These cases move names in
+// A "solo" name (offered once, by one unit, as a name of its own) is served by its contribution
+// itself; any other name gets a merged entry (nametable/merge.ts). These cases move names in
 // and out of solo state (a second source comes and goes, short forms, wildcards, a bare `*`,
 // hosts files, a record naming a host twice), with records whose source file is and is not the
 // input file they come in, and check every table against a fresh build.

@@ -1,5 +1,5 @@
 import type { Handler, Next, Query, Reply } from '../types';
-import { shapeForClient } from '../forward';
+import { shapeForClient } from '../wire/shape';
 import type { ResponseCache } from './responseCache';
 
 export interface CacheHandlerOptions {

@@ -1,6 +1,6 @@
-import { message } from '../forward';
-
-const { RCODE_NOERROR, RCODE_NXDOMAIN, TYPE_OPT, TYPE_SOA, anCount, isTruncated, readRcode, walkRecords } = message;
+import { Rcode, RRType } from '../wire/constants';
+import { anCount, isTruncated, readRcode } from '../wire/message';
+import { walkRecords } from '../wire/sections';
 
 /** Why a reply is not cached (for tests and debug logs). */
 export type NotCacheableReason = 'malformed' | 'truncated' | 'rcode' | 'negative-without-soa' | 'zero-ttl';
@@ -35,19 +35,19 @@ export function cacheability(reply: Buffer): Cacheability {
   if (reply.length < 12) return { cacheable: false, reason: 'malformed' };
   if (isTruncated(reply)) return { cacheable: false, reason: 'truncated' };
   const rcode = readRcode(reply);
-  if (rcode !== RCODE_NOERROR && rcode !== RCODE_NXDOMAIN) return { cacheable: false, reason: 'rcode' };
-  const negative = rcode === RCODE_NXDOMAIN || anCount(reply) === 0;
+  if (rcode !== Rcode.NOERROR && rcode !== Rcode.NXDOMAIN) return { cacheable: false, reason: 'rcode' };
+  const negative = rcode === Rcode.NXDOMAIN || anCount(reply) === 0;
 
   let minTtl = Infinity;
   let soaLimit = Infinity;
   const ttlOffsets: number[] = [];
   const end = walkRecords(reply, (rr) => {
-    if (rr.type === TYPE_OPT) return;
+    if (rr.type === RRType.OPT) return;
     ttlOffsets.push(rr.ttlOffset);
     const ttl = readTtl(reply, rr.ttlOffset);
     minTtl = Math.min(minTtl, ttl);
     // SOA rdata ends with five 32-bit numbers; MINIMUM is the last. 22 = two 1-byte names + 20.
-    if (negative && rr.section === 'authority' && rr.type === TYPE_SOA && rr.rdLength >= 22 && soaLimit === Infinity) {
+    if (negative && rr.section === 'authority' && rr.type === RRType.SOA && rr.rdLength >= 22 && soaLimit === Infinity) {
       soaLimit = Math.min(ttl, readTtl(reply, rr.rdataOffset + rr.rdLength - 4));
     }
   });

@@ -1,9 +1,10 @@
 import type { Query } from '../types';
-import { message, shapeForClient } from '../forward';
-import { answerFlagsFor } from '../wire';
+import { HEADER_LENGTH, RRType, TCP_MAX } from '../wire/constants';
+import { sameQuestion } from '../wire/message';
+import { answerFlagsFor } from '../wire/reply';
+import { walkRecords } from '../wire/sections';
+import { shapeForClient, type ReplyClient } from '../wire/shape';
 import { cacheability } from './cacheability';
-
-const { HEADER_SIZE, TYPE_OPT, sameQuestion, walkRecords } = message;
 
 export interface ResponseCacheOptions {
   /** Most entries kept; the least recently used goes first. 0 turns the cache off. */
@@ -70,23 +71,20 @@ function cacheKeyIn(key: string, type: number, dnssecOk: boolean): string {
  * before the per-query patches (ID, question spelling, TTLs): what the fast path copies.
  */
 function shapeStored(entry: Entry, edns: boolean, dnssecOk: boolean): ShapedReply {
-  const probe: Query = {
+  // Not truncated here (no size limit): the fast path checks the client's limit per query.
+  const client: ReplyClient = {
     packet: entry.reply,
     id: entry.reply.readUInt16BE(0),
+    // RD and CD are the asking client's: the fast path patches them per hit.
     flags: 0,
-    name: '',
-    key: '',
-    type: 0,
-    class: 1,
     questionEnd: entry.questionEnd,
-    edns: edns ? { udpPayloadSize: 65535, version: 0, dnssecOk } : null,
-    transport: 'udp',
-    maxResponseSize: 65535,
+    edns: edns ? { dnssecOk } : null,
+    maxResponseSize: TCP_MAX,
   };
-  const bytes = Buffer.from(shapeForClient(Buffer.from(entry.reply), probe));
+  const bytes = Buffer.from(shapeForClient(Buffer.from(entry.reply), client));
   const ttlOffsets: number[] = [];
   walkRecords(bytes, (rr) => {
-    if (rr.type !== TYPE_OPT) ttlOffsets.push(rr.ttlOffset);
+    if (rr.type !== RRType.OPT) ttlOffsets.push(rr.ttlOffset);
   });
   return { bytes, ttlOffsets };
 }
@@ -145,7 +143,7 @@ export class ResponseCache {
     }
     out.writeUInt16BE(query.id, 0);
     out.writeUInt16BE(answerFlagsFor(out.readUInt16BE(2), query.flags), 2);
-    query.packet.copy(out, HEADER_SIZE, HEADER_SIZE, query.questionEnd);
+    query.packet.copy(out, HEADER_LENGTH, HEADER_LENGTH, query.questionEnd);
     return out;
   }
 
@@ -179,7 +177,7 @@ export class ResponseCache {
     // on the general path (the shaped bytes went through it, so Z is already clear).
     out[outStart + 2] = (bytes[2] & 0xfe) | (q.data[q.start + 2] & 0x01);
     out[outStart + 3] = (bytes[3] & 0xef) | (q.data[q.start + 3] & 0x10);
-    q.data.copy(out, outStart + HEADER_SIZE, q.start + HEADER_SIZE, q.start + q.questionEnd);
+    q.data.copy(out, outStart + HEADER_LENGTH, q.start + HEADER_LENGTH, q.start + q.questionEnd);
     const elapsed = Math.floor((now - entry.insertedAt) / 1000);
     if (elapsed > 0) {
       for (const offset of reply.ttlOffsets) {

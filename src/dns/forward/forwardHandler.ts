@@ -3,7 +3,8 @@ import type { Handler, Query, Reply } from '../types';
 import { formatHostPort } from '../../config/hostPort';
 import { CoarseTimer } from './coarseTimer';
 import type { ExchangeResult } from './exchange';
-import { RCODE_NOTIMP, RCODE_REFUSED, RCODE_SERVFAIL, isTruncated, readRcode } from './message';
+import { Rcode } from '../wire/constants';
+import { isTruncated, readRcode } from '../wire/message';
 import { RandomIdSource } from './randomId';
 import { buildServfail, buildUpstreamQuery, shapeForClient } from './shape';
 import { tcpExchange } from './tcpExchange';
@@ -41,6 +42,8 @@ export interface ForwardStats {
   exhausted: number;
   /** UDP datagrams ignored because source, ID or question did not match. */
   ignoredReplies: number;
+  /** The UDP engine upstream queries go out on (the service's, see `udpEngine`). */
+  udpEngine: 'native' | 'node';
   upstreams: UpstreamStats[];
 }
 
@@ -58,7 +61,9 @@ export interface ForwardOptions {
   /** Metrics hook: one call per finished try (cancelled parallel losers are not reported). */
   onUpstreamResult?: (upstream: Upstream, outcome: UpstreamOutcome, seconds: number) => void;
   /** Socket rotation tuning; defaults are fine. */
-  udp?: Omit<UdpSocketPoolOptions, 'timer'>;
+  udp?: Omit<UdpSocketPoolOptions, 'timer' | 'engine'>;
+  /** The UDP engine the service chose for its listeners (default: native when the addon loads). */
+  udpEngine?: 'native' | 'node';
 }
 
 export interface ForwardHandler extends Handler {
@@ -77,7 +82,7 @@ export function createForwardHandler(options: ForwardOptions): ForwardHandler {
   const parallel = options.parallel ?? false;
   const maxInFlight = options.maxInFlight ?? 1000;
   const timer = new CoarseTimer({ tickMs: timeoutMs < 500 ? 10 : 25 });
-  const pool = new UdpSocketPool({ ...options.udp, timer });
+  const pool = new UdpSocketPool({ ...options.udp, engine: options.udpEngine, timer });
   const tcpIds = new RandomIdSource();
   const perUpstream = new Map<string, UpstreamStats>();
   let inFlight = 0;
@@ -186,6 +191,7 @@ export function createForwardHandler(options: ForwardOptions): ForwardHandler {
         rejected,
         exhausted,
         ignoredReplies: pool.stats().ignoredReplies,
+        udpEngine: pool.stats().engine,
         upstreams: [...perUpstream.values()].map((s) => ({ ...s })),
       };
     },
@@ -205,9 +211,9 @@ function classify(result: ExchangeResult): Try {
       return { outcome: result.kind, reply: null };
     case 'reply': {
       const rcode = readRcode(result.packet);
-      if (rcode === RCODE_SERVFAIL) return { outcome: 'servfail', reply: null };
-      if (rcode === RCODE_REFUSED) return { outcome: 'refused', reply: null };
-      if (rcode === RCODE_NOTIMP) return { outcome: 'notimp', reply: null };
+      if (rcode === Rcode.SERVFAIL) return { outcome: 'servfail', reply: null };
+      if (rcode === Rcode.REFUSED) return { outcome: 'refused', reply: null };
+      if (rcode === Rcode.NOTIMP) return { outcome: 'notimp', reply: null };
       return { outcome: 'success', reply: result.packet };
     }
   }

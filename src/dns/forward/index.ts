@@ -7,4 +7,3 @@ export type { ExchangeResult } from './exchange';
 export { CoarseTimer } from './coarseTimer';
 export type { TimerHandle } from './coarseTimer';
 export { buildServfail, buildUpstreamQuery, shapeForClient } from './shape';
-export * as message from './message';

@@ -2,7 +2,8 @@ import * as net from 'net';
 import type { Upstream } from '../../config/types';
 import type { CoarseTimer } from './coarseTimer';
 import { CANCELLED, ExchangeResult, TIMEOUT } from './exchange';
-import { HEADER_SIZE, isResponse, readId, sameQuestion } from './message';
+import { HEADER_LENGTH } from '../wire/constants';
+import { isResponse, readId, sameQuestion } from '../wire/message';
 
 /**
  * One query over one fresh TCP connection (RFC 1035 §4.2.2 / RFC 7766 framing: 2-byte length
@@ -49,7 +50,7 @@ export function tcpExchange(
         const message = buffered.subarray(2, 2 + length);
         buffered = buffered.subarray(2 + length);
         if (
-          message.length >= HEADER_SIZE &&
+          message.length >= HEADER_LENGTH &&
           isResponse(message) &&
           readId(message) === readId(query) &&
           sameQuestion(query, questionEnd, message)

@@ -1,9 +1,10 @@
 import type { Upstream } from '../../config/types';
-import { chooseUdpEngine, udpEngineFromEnvironment } from '../udp/engine';
-import { cachedSockaddr, openDgramClientSocket, openNativeClientSocket, type ClientSocket } from './clientSocket';
+import { chooseUdpEngine } from '../udp/engine';
+import { cachedSockaddr, openDgramClientSocket, openNativeClientSocket, type ClientSocket } from '../udp/clientSocket';
 import { CoarseTimer, TimerHandle } from './coarseTimer';
 import { CANCELLED, ExchangeResult, TIMEOUT } from './exchange';
-import { HEADER_SIZE, isResponse, readId, sameQuestion } from './message';
+import { HEADER_LENGTH } from '../wire/constants';
+import { isResponse, readId, sameQuestion } from '../wire/message';
 import { RandomIdSource } from './randomId';
 
 /**
@@ -21,7 +22,7 @@ export interface UdpSocketPoolOptions {
   maxSocketAgeMs?: number;
   timer?: CoarseTimer;
   now?: () => number;
-  /** Socket engine (default: MESHDNS_UDP_ENGINE, else native when the addon loads). */
+  /** Socket engine: the service's (see `ForwardOptions.udpEngine`); default native when the addon loads. */
   engine?: 'native' | 'node';
 }
 
@@ -33,6 +34,8 @@ export interface UdpSocketPoolStats {
   /** Datagrams dropped because source, ID or question did not match a pending exchange. */
   ignoredReplies: number;
   pending: number;
+  /** The socket engine upstream queries go out on. */
+  engine: 'native' | 'node';
 }
 
 interface Pending {
@@ -77,13 +80,13 @@ export class UdpSocketPool {
   constructor(options: UdpSocketPoolOptions = {}) {
     // 32 random ports in use at a time, each retired after 256 exchanges: an off-path spoofer
     // must guess one of 32 ephemeral ports and the 16-bit ID, while the forwarder opens a new
-    // socket only every 256 queries (one per 64 cost a bind+close every ~3 ms at 20k QPS).
+    // socket only every 256 queries (a bind and close per socket; see docs/DECISIONS.md).
     this.socketsPerFamily = Math.max(1, options.socketsPerFamily ?? 32);
     this.maxUses = Math.max(1, options.maxUsesPerSocket ?? 256);
     this.maxAgeMs = options.maxSocketAgeMs ?? 30_000;
     this.timer = options.timer ?? new CoarseTimer();
     this.now = options.now ?? Date.now;
-    this.engine = options.engine ?? chooseUdpEngine(udpEngineFromEnvironment()).engine;
+    this.engine = options.engine ?? chooseUdpEngine('auto').engine;
   }
 
   /**
@@ -135,6 +138,7 @@ export class UdpSocketPool {
       socketsOpened: this.socketsOpened,
       ignoredReplies: this.ignoredReplies,
       pending: this.pendingCount,
+      engine: this.engine,
     };
   }
 
@@ -194,7 +198,7 @@ export class UdpSocketPool {
   }
 
   private onMessage(pooled: PooledSocket, msg: Buffer, isFrom: (upstream: Upstream) => boolean): void {
-    if (msg.length < HEADER_SIZE || !isResponse(msg)) {
+    if (msg.length < HEADER_LENGTH || !isResponse(msg)) {
       this.ignoredReplies++;
       return;
     }

@@ -1,4 +1,5 @@
 import type { Reply } from '../types';
+import { respond, type ReplyWriter } from '../respond';
 import { batchBuffers, startNativeSocket, type UdpBatchBinding } from './binding';
 import { socketAddressText } from './sockaddr';
 
@@ -42,8 +43,25 @@ export function startBatchListener(binding: UdpBatchBinding, host: string, port:
   const { handle, fastAnswer, wantsRemoteAddress, onHandlerError } = options;
   let closed = false;
 
-  const sendLater = (reply: Reply, sockaddr: Buffer): void => {
-    if (reply !== null && !closed) binding.sendTo(socket, reply, sockaddr);
+  /** The general path's writer, pointed at the datagram being handled (`slot`) before each call. */
+  let slot = 0;
+  let addressLength = 0;
+  const writer: ReplyWriter = {
+    send(reply) {
+      // Replies that are ready before the batch returns go out together in one sendmmsg.
+      if (reply.length <= SLOT) {
+        reply.copy(outData, slot * SLOT);
+        outLengths[slot] = reply.length;
+      }
+    },
+    fail: onHandlerError,
+    later() {
+      // The address slot is reused by the next batch: keep a copy for the late reply.
+      const sockaddr = Buffer.from(addresses.subarray(slot * ADDR, slot * ADDR + addressLength));
+      return (reply) => {
+        if (!closed) binding.sendTo(socket, reply, sockaddr);
+      };
+    },
   };
 
   const onBatch = (count: number): void => {
@@ -66,25 +84,10 @@ export function startBatchListener(binding: UdpBatchBinding, host: string, port:
         }
       }
       const packet = Buffer.from(inData.subarray(start, start + length));
-      const addressLength = inMeta[i * 2 + 1];
+      slot = i;
+      addressLength = inMeta[i * 2 + 1];
       const remote = wantsRemoteAddress ? socketAddressText(addresses, i * ADDR, addressLength) : '';
-      let result: Reply | Promise<Reply>;
-      try {
-        result = handle(packet, remote);
-      } catch (err) {
-        onHandlerError(err);
-        continue;
-      }
-      if (result instanceof Promise) {
-        // The address slot is reused by the next batch: keep a copy for the late reply.
-        const sockaddr = Buffer.from(addresses.subarray(i * ADDR, i * ADDR + addressLength));
-        result.then((reply) => sendLater(reply, sockaddr), onHandlerError);
-      } else if (result !== null) {
-        if (result.length <= SLOT) {
-          result.copy(outData, start);
-          outLengths[i] = result.length;
-        }
-      }
+      respond(handle, packet, remote, writer);
     }
   };
 

@@ -95,7 +95,7 @@ let shared: BatchBuffers | undefined;
  * One set of batch slots for every native socket, listeners and upstream sockets alike: the
  * addon hands a batch to JS and sends its replies before libuv polls the next socket, so no two
  * batches are ever in the slots at once. Not zero-filled: only what the kernel or a reply writes
- * is read back, and untouched pages of the 2 MiB slot areas cost no memory.
+ * is read back, and untouched pages of the slot areas cost no memory.
  */
 export function batchBuffers(binding: UdpBatchBinding): BatchBuffers {
   shared ??= {

@@ -19,8 +19,12 @@ export function chooseUdpEngine(choice: UdpEngineChoice): { engine: 'native' | '
   return { engine: 'node', note: `dgram; native batching unavailable: ${loaded.error}`, unavailable: loaded.error };
 }
 
-export function udpEngineFromEnvironment(): UdpEngineChoice {
-  const value = process.env.MESHDNS_UDP_ENGINE;
+/**
+ * The choice the `MESHDNS_UDP_ENGINE` environment variable names (unset or empty: auto). The
+ * service reads the variable and passes the chosen engine down to the listeners and the
+ * forwarder; nothing below it reads the environment.
+ */
+export function parseUdpEngineChoice(value: string | undefined): UdpEngineChoice {
   if (value === undefined || value === '') return 'auto';
   if (value === 'auto' || value === 'native' || value === 'node') return value;
   throw new Error(`MESHDNS_UDP_ENGINE=${value}: expected auto, native or node`);

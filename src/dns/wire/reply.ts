@@ -49,8 +49,8 @@ export interface PrecomputedAnswers {
 }
 
 /**
- * One per answered name, so kept small (every byte counts when a client walks 10,000 names of a
- * 300,000-name table): the records of a family without addresses are shared constants, record
+ * One per answered name, so kept small (a client walking many names of a large table makes one
+ * each): the records of a family without addresses are shared constants, record
  * bytes come from Node's pooled allocator (no ArrayBuffer of their own), and the wire form of the
  * name is made only when a CNAME or SRV target needs it.
  */
@@ -75,8 +75,8 @@ const NO_AAAA: AddressRecords = { count: 0, bytes: EMPTY, recordLength: POINTER_
 
 /**
  * Builds (once, on a name's first answer) and memoizes the record bytes of `info`; later answers
- * only pay a WeakMap lookup. Not made ahead for every entry: at 100,000 ServiceEntries that was
- * three Buffers per name for names mostly never asked. Throws a RangeError if an address is not
+ * only pay a WeakMap lookup. Not made ahead for every entry: that is three Buffers per name, for
+ * names mostly never asked (the cost: docs/DECISIONS.md, "Answer bytes"). Throws a RangeError if an address is not
  * an IP of its family (the table validates addresses, so this points at a table bug).
  */
 export function precomputeAnswers(info: NameInfo, ttl: number): PrecomputedAnswers {

@@ -7,13 +7,19 @@
  * carries records rather than being empty: the first records of the answer section, then of
  * the authority and additional sections while there is room, as dnsmasq and Istio's agent do.
  */
-import type { Query } from '../types';
+import type { Edns, Query } from '../types';
 import { Flag, HEADER_LENGTH, OPT_RECORD_LENGTH } from './constants';
 import { writeOpt } from './reply';
 import { questionSectionEnd, scanForOpt, skipRecord } from './sections';
 
+/**
+ * What fitting a reply needs to know of the client: the parts of a `Query` it reads. The cache
+ * fits a stored reply for a client that has not asked yet, so it passes these alone.
+ */
+export type ReplyClient = Pick<Query, 'id' | 'flags' | 'packet' | 'questionEnd' | 'maxResponseSize'> & { edns: Pick<Edns, 'dnssecOk'> | null };
+
 /** `reply` itself when it fits `query.maxResponseSize`, else its truncated form. */
-export function fitToClient(reply: Buffer, query: Query): Buffer {
+export function fitToClient(reply: Buffer, query: ReplyClient): Buffer {
   if (reply.length <= query.maxResponseSize || reply.length < HEADER_LENGTH) return reply;
   return truncated(reply, query);
 }
@@ -35,7 +41,7 @@ interface Span {
  * is as long as the reply's), so their compression pointers, which point back, stay valid. The
  * run ends at the reply's OPT: records after it would move once it is taken out.
  */
-function truncated(reply: Buffer, query: Query): Buffer {
+function truncated(reply: Buffer, query: ReplyClient): Buffer {
   const limit = query.maxResponseSize;
   const answersAt = questionSectionEnd(reply);
   const replyOpt = answersAt < 0 ? null : optSpan(reply, answersAt);

@@ -120,8 +120,8 @@ export function createPromMetrics(source: MetricsSource, counts: Float64Array): 
   gauge('meshdns_istiod_reconnects_total', 'Reconnects to istiod after the stream ended or failed.', () => istiod()?.reconnects);
   gauge('meshdns_istiod_last_push_timestamp_seconds', 'When istiod last pushed a name table that was accepted.', () => istiod()?.lastPushSeconds);
   gauge('meshdns_istiod_table_names', 'Hosts in the name table from istiod.', () => istiod()?.tableNames);
-  // prom-client samples event-loop delay with a 10 ms timer by default: 100 wake-ups a second
-  // on an idle VM (0.65% of a core, measured). One sample a second still shows a stalled loop.
+  // prom-client samples event-loop delay with a 10 ms timer by default, waking an idle VM a
+  // hundred times a second (docs/DECISIONS.md). One sample a second still shows a stalled loop.
   collectDefaultMetrics({ register: registry, prefix: 'meshdns_', eventLoopMonitoringPrecision: 1000 });
 return { registry, upstreamRequests, upstreamFailures, upstreamDuration };
 }

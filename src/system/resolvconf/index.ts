@@ -1,5 +1,6 @@
-export { parseResolvConf, normalizedSearchDomains } from './parse';
-export type { ResolvConf } from './parse';
+// The pure parser lives in config/ (inputs/ reads it too); re-exported for this folder's users.
+export { parseResolvConf, normalizedSearchDomains } from '../../config/resolvConf';
+export type { ResolvConf } from '../../config/resolvConf';
 export { chooseUpstreams, RESOLVED_STUB, RESOLVED_UPLINKS_FILE } from './upstreams';
 export type { UpstreamChoice } from './upstreams';
 export { ResolvConfManager } from './manager';

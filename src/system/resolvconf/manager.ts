@@ -1,6 +1,6 @@
 import type { ListenAddress } from '../../config/types';
 import { readFileState, stateText, type FileState } from './fileState';
-import { parseResolvConf, type ResolvConf } from './parse';
+import { parseResolvConf, type ResolvConf } from '../../config/resolvConf';
 import { isOurResolvConf, nameserverFor, renderOurResolvConf } from './render';
 import { removeFile, replaceFile, replaceWithSymlink } from './replace';
 import { CaptureStateStore, savedContent, savedFromState, type CaptureMarker, type SavedOriginal } from './state';

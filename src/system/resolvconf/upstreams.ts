@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { ListenAddress, Upstream } from '../../config/types';
-import type { ResolvConf } from './parse';
+import type { ResolvConf } from '../../config/resolvConf';
 
 /** systemd-resolved's stub listener: never an upstream, it may point back at us. */
 export const RESOLVED_STUB = '127.0.0.53';

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { canonicalAddress, isFromUpstream } from '../../../src/dns/forward/address';
+import { canonicalAddress, isFromUpstream } from '../../../src/dns/udp/address';
 import { formatHostPort } from '../../../src/config/hostPort';
 
 const rows: Array<{ name: string; address: string; port: number; upstream: { host: string; port: number; family: 4 | 6 }; from: boolean }> = [

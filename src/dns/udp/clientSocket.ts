@@ -2,12 +2,12 @@ import * as dgram from 'node:dgram';
 import { getSystemErrorName } from 'node:util';
 import type { Upstream } from '../../config/types';
 import { literalLookup } from '../literalLookup';
-import { batchBuffers, loadUdpBatch, startNativeSocket } from '../udp/binding';
-import { encodeSockaddr, sameEndpoint } from '../udp/sockaddr';
+import { batchBuffers, loadUdpBatch, startNativeSocket } from './binding';
+import { encodeSockaddr, sameEndpoint } from './sockaddr';
 import { isFromUpstream } from './address';
 
 /**
- * One UDP client socket of the upstream pool, bound to a kernel-chosen random port, on either
+ * One UDP client socket (the forwarder's upstream pool keeps them), bound to a kernel-chosen random port, on either
  * engine: Node's dgram, or the native batching socket (native/udp_batch.c), which hands the
  * replies of a wake-up to JS in one call and sends without a per-datagram request object.
  */

@@ -2,7 +2,7 @@
 // (the table build relies on it: from empty, a VIP key's first wanter is its winner).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CompactMultiMap } from '../../src/nametable/multiMap';
+import { CompactMultiMap } from '../../src/collections/compactMultiMap';
 
 type Step = ['add', string, number, boolean] | ['remove', string, number];
 const cases: Array<[string, Step[], Record<string, number[]>, string[]]> = [

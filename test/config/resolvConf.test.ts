@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { normalizedSearchDomains, parseResolvConf } from '../../src/system/resolvconf/parse';
+import { normalizedSearchDomains, parseResolvConf } from '../../src/config/resolvConf';
 
 const rows: Array<[string, string, Partial<ReturnType<typeof parseResolvConf>>]> = [
   ['nameservers in order, comments ignored', '# hi\nnameserver 10.0.0.2\n; x\nnameserver fd00::53\n', { nameservers: ['10.0.0.2', 'fd00::53'] }],

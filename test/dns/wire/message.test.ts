@@ -1,11 +1,14 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as dnsPacket from 'dns-packet';
-import { message } from '../../../src/dns/forward';
+import * as header from '../../../src/dns/wire/message';
+import * as sections from '../../../src/dns/wire/sections';
+import { skipName } from '../../../src/dns/wire/names';
 import { makeQuery } from '../../helpers/query';
 import { a, makeReply, soa } from '../../helpers/replies';
 
-const { findOpt, sameQuestion, skipName, stripOpt, walkRecords, readRcode, isTruncated } = message;
+const { sameQuestion, stripOpt, readRcode, isTruncated } = header;
+const { findOpt, walkRecords } = sections;
 
 // --- skipName: bounded, never follows pointers ---------------------------------------------------
 
