@@ -5,6 +5,8 @@ import { tableRows, formatTableText, explainName } from './nametable';
 import { parseHostPort } from './system/metrics/server';
 import { loadVipState } from './registry/allocatorState';
 import { VERSION } from './version';
+import { bootstrapFromClusterEnv } from './config';
+import { agentCapturesDns, readSidecarEvidence, sidecarConflict } from './system/istioSidecar';
 
 export const DEFAULT_SETTINGS_FILE = '/etc/meshdns/meshdns.yaml';
 
@@ -64,7 +66,9 @@ async function commandCheck(args: CliArgs, out: Out, err: Out): Promise<number> 
   const snapshot = await store.load();
   const state = await loadVipState(snapshot.settings.stateDir);
   const build = buildTableFromSnapshot(snapshot, state.allocations);
-  const problems = [...snapshot.problems, ...state.problems, ...build.problems];
+  const capture = agentCapturesDns(snapshot.clusterEnv.value === undefined ? undefined : bootstrapFromClusterEnv(snapshot.clusterEnv.value).value.dnsCapture, snapshot.meshConfig.value?.dnsCapture);
+  const sidecar = sidecarConflict(await readSidecarEvidence(capture), snapshot.settings.bootstrap.clusterEnv);
+  const problems = [...snapshot.problems, ...state.problems, ...build.problems, ...(sidecar === undefined ? [] : [sidecar])];
   for (const p of problems) err(formatProblem(p));
   const errors = problems.filter((p) => p.severity !== 'warning').length;
   const files = 1 + snapshot.registry.size + snapshot.hosts.size;
@@ -94,7 +98,13 @@ async function commandExplain(args: CliArgs, out: Out, err: Out): Promise<number
   const snapshot = await store.load();
   const state = await loadVipState(snapshot.settings.stateDir);
   const build = buildTableFromSnapshot(snapshot, state.allocations);
-  for (const line of explainName(build.table, name, type ?? 'A')) out(line);
+  const families = snapshot.effective.families;
+  const wanted = (type ?? 'A').toUpperCase();
+  const familyLines =
+    (wanted === 'AAAA' && !families.v6) || (wanted === 'A' && !families.v4)
+      ? [`  the VM has no ${wanted === 'A' ? 'IPv4' : 'IPv6'} (${families.why}): service addresses and VIPs of that family are not served`]
+      : [];
+  for (const line of explainName(build.table, name, type ?? 'A', [...familyLines, ...build.scope.describe(name)])) out(line);
   const errors = snapshot.problems.filter((p) => p.severity !== 'warning').length;
   if (errors > 0) err(`note: ${errors} input problem(s); run \`meshdns check\` to see them`);
   return 0;

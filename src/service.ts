@@ -27,6 +27,8 @@ import { InputWatcher, type WatchTarget } from './system/watcher';
 import { MeshDnsMetrics, startMetricsServer, type MetricsServer } from './system/metrics';
 import type { QueryOutcome } from './dns/pipeline';
 import { SystemdNotifier, formatStatus, type StatusSummary } from './system/sdnotify';
+import { agentCapturesDns, warnIfSidecarCaptures } from './system/istioSidecar';
+import { bootstrapFromClusterEnv } from './config';
 
 export interface ServiceOptions {
   settingsFile: string;
@@ -261,6 +263,7 @@ export class MeshDnsService {
     holdYoungGeneration();
     this.youngGenerationHeld = true;
     const snap = this.snapshot!;
+    void warnIfSidecarCaptures(this.log, agentCapturesDns(snap.clusterEnv.value === undefined ? undefined : bootstrapFromClusterEnv(snap.clusterEnv.value).value.dnsCapture, snap.meshConfig.value?.dnsCapture), snap.settings.bootstrap.clusterEnv);
     // An injected logger (tests, embedding) keeps its own level.
     if (this.options.logger === undefined) this.log.level = snap.settings.log.level;
 

@@ -6,6 +6,7 @@ import type { EndpointSet, KubeServiceRecord, ServiceEntryRecord, ServicePort, S
 import type { Lookup, NameInfo, NameOrigin, NameTable, SrvLookup } from './types';
 import { addressOfReverseName } from './reverse';
 import { CompactMultiMap } from './multiMap';
+import { forVm, type VmFamilies } from './ipFamily';
 
 /**
  * The name table (docs/ARCHITECTURE.md §2) is kept by a `TableBuilder` that applies Istio's rules per
@@ -32,6 +33,8 @@ export interface BuilderInputs {
   searchDomains: readonly string[];
   /** Local VIP allocation on (docs/ARCHITECTURE.md §2). */
   autoAllocate: boolean;
+  /** The VM's IP families (issue 17): a single-stack VM gets no service address of the other. Default both. */
+  families?: VmFamilies;
 }
 
 export interface BuildResult {
@@ -257,13 +260,13 @@ function aliases(fqdn: string, shortName: string, namespace: string, workloadNam
   return forms.map((name) => nameInfo(name, fqdn, NO_ADDRESSES, NO_PORTS, origins));
 }
 
-function kubeContributions(svc: KubeServiceRecord, clusterDomain: string, workloadNamespace: string): Contribution[] {
+function kubeContributions(svc: KubeServiceRecord, clusterDomain: string, workloadNamespace: string, vm: VmFamilies): Contribution[] {
   if (svc.type === 'ExternalName') return [];
   const out: Contribution[] = [];
   const fqdn = `${svc.name}.${svc.namespace}.svc.${clusterDomain}`;
   if (svc.type === 'ClusterIP') {
     const origins: readonly NameOrigin[] = [{ kind: 'Service', source: svc.source, via: 'clusterIP' }];
-    const families = splitFamilies(svc.addresses);
+    const families = forVm(splitFamilies(svc.addresses), vm);
     if (hasAddress(families)) out.push(nameInfo(fqdn, fqdn, families, svc.ports, origins), ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origins));
     return out;
   }
@@ -286,7 +289,7 @@ function kubeContributions(svc: KubeServiceRecord, clusterDomain: string, worklo
  * (spec.addresses, status.addresses, a VIP this unit holds, NONE's endpoints); a host without
  * any usable address is left out (the name forwards).
  */
-function serviceEntryContributions(record: ServiceEntryRecord, vipOf: (host: string) => VipAllocation | undefined): Contribution[] {
+function serviceEntryContributions(record: ServiceEntryRecord, vipOf: (host: string) => VipAllocation | undefined, vm: VmFamilies): Contribution[] {
   const out: Contribution[] = [];
   // One origins list per record and way of addressing, shared by its hosts; spec addresses and
   // endpoints are the same for every host, so they are split once.
@@ -301,13 +304,13 @@ function serviceEntryContributions(record: ServiceEntryRecord, vipOf: (host: str
     let vip: VipAllocation | undefined;
     if (record.addresses.length > 0) {
       via = 'spec.addresses';
-      families = recordWide ??= splitFamilies(record.addresses);
+      families = recordWide ??= forVm(splitFamilies(record.addresses), vm);
     } else if ((status = statusAddressesOf(record, host)) !== undefined && status.length > 0) {
       via = 'status.addresses';
-      families = splitFamilies(status);
+      families = forVm(splitFamilies(status), vm);
     } else if ((vip = host.startsWith('*') ? undefined : vipOf(host)) !== undefined && (vip.v4 !== '' || vip.v6 !== '')) {
       via = 'allocated';
-      families = vipFamilies(vip);
+      families = forVm(vipFamilies(vip), vm, false);
     } else if (record.resolution === 'NONE' && record.endpoints.length > 0) {
       via = 'endpoints';
       families = recordWide ??= splitFamilies(record.endpoints);
@@ -353,6 +356,8 @@ function mergeCanonical(name: string, contributions: ReadonlyArray<readonly [Uni
   }
   return { name, canonical: name, v4: exactCopy(v4), v6: exactCopy(v6), ports: ports.slice(), origins: origins.slice() };
 }
+
+const BOTH_FAMILIES: VmFamilies = { v4: true, v6: true };
 
 /** Hosts files come after every registry file (their index is offset by this). */
 const HOSTS_FILE_INDEX = 2 ** 40;
@@ -691,7 +696,8 @@ export class TableBuilder {
 
   update(inputs: BuilderInputs): BuildResult {
     const clusterDomain = normalizeName(inputs.clusterDomain);
-    const globals = `${clusterDomain}|${inputs.namespace}|${inputs.autoAllocate}`;
+    const vm = inputs.families ?? BOTH_FAMILIES;
+    const globals = `${clusterDomain}|${inputs.namespace}|${inputs.autoAllocate}|${vm.v4}|${vm.v6}`;
     if (globals !== this.globals) {
       this.reset();
       this.globals = globals;
@@ -913,9 +919,9 @@ export class TableBuilder {
       const record = unit.record;
       let derived: Contribution[];
       if (record === undefined) derived = hostsContributions(unit.hosts!.file, unit.hosts!.entries);
-      else if (record.kind === 'Service') derived = kubeContributions(record, clusterDomain, inputs.namespace);
+      else if (record.kind === 'Service') derived = kubeContributions(record, clusterDomain, inputs.namespace, vm);
       else {
-        derived = serviceEntryContributions(record, (host) => this.heldVip(unit, record, host));
+        derived = serviceEntryContributions(record, (host) => this.heldVip(unit, record, host), vm);
       }
       unit.contributions = exactContributions(derived);
       for (const c of unit.contributions) {

@@ -48,6 +48,8 @@ export async function startHarness(inputs: HarnessInputs): Promise<Harness> {
       'resolvConf: {path: ./resolv.conf, manage: "false"}',
       'stateDir: ./state',
       ...(inputs.settings?.includes('metrics:') ? [] : ['metrics: ""']),
+      // Tests that are not about the VM's families do not depend on the test host's addresses.
+      ...(inputs.settings?.includes('ipFamilies:') ? [] : ['ipFamilies: dual']),
       inputs.settings ?? '',
     ].join('\n') + '\n',
   );

@@ -1,0 +1,17 @@
+import { networkInterfaces } from 'node:os';
+
+/**
+ * The host's own addresses that reach beyond it: not loopback (internal), not IPv6 link-local.
+ * `ipFamilies: auto` falls back to their families when cluster.env names no instance IP.
+ */
+export function hostAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      if (a.family === 'IPv6' && /^fe[89ab]/i.test(a.address)) continue;
+      out.push(a.address);
+    }
+  }
+  return out;
+}
