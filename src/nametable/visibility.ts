@@ -1,5 +1,4 @@
 import type { LabelSelector } from '../config/types';
-import { selectorMatches } from '../config/meshScope';
 import type { ServiceRecord } from '../registry/types';
 
 /**
@@ -43,4 +42,27 @@ export function exportedTo(exportTo: readonly string[], objectNamespace: string,
     if (e === '.' && objectNamespace === clientNamespace) return true;
   }
   return false;
+}
+
+/** Does `selector` match a namespace with these labels (Kubernetes' rules)? */
+export function selectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
+  for (const [k, v] of Object.entries(selector.matchLabels)) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions) {
+    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+    switch (e.operator) {
+      case 'In':
+        if (!has || !e.values.includes(labels[e.key])) return false;
+        break;
+      case 'NotIn':
+        if (has && e.values.includes(labels[e.key])) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+    }
+  }
+  return true;
 }
