@@ -66,7 +66,7 @@ async function commandCheck(args: CliArgs, out: Out, err: Out): Promise<number> 
   const snapshot = await store.load();
   const state = await loadVipState(snapshot.settings.stateDir);
   const build = buildTableFromSnapshot(snapshot, state.allocations);
-  const capture = agentCapturesDns(snapshot.clusterEnv.value === undefined ? undefined : bootstrapFromClusterEnv(snapshot.clusterEnv.value).value.dnsCapture, snapshot.meshConfig.value?.dnsCapture);
+  const capture = agentCapturesDns(snapshot.clusterEnv.value && bootstrapFromClusterEnv(snapshot.clusterEnv.value).value.dnsCapture, snapshot.meshConfig.value?.dnsCapture);
   const sidecar = sidecarConflict(await readSidecarEvidence(capture), snapshot.settings.bootstrap.clusterEnv);
   const problems = [...snapshot.problems, ...state.problems, ...build.problems, ...(sidecar === undefined ? [] : [sidecar])];
   for (const p of problems) err(formatProblem(p));

@@ -263,7 +263,9 @@ export class MeshDnsService {
     holdYoungGeneration();
     this.youngGenerationHeld = true;
     const snap = this.snapshot!;
-    void warnIfSidecarCaptures(this.log, agentCapturesDns(snap.clusterEnv.value === undefined ? undefined : bootstrapFromClusterEnv(snap.clusterEnv.value).value.dnsCapture, snap.meshConfig.value?.dnsCapture), snap.settings.bootstrap.clusterEnv);
+    // The Istio sidecar capturing DNS too (README "Beside the Istio sidecar"): a warning, never fatal.
+    const agentCapture = agentCapturesDns(snap.clusterEnv.value && bootstrapFromClusterEnv(snap.clusterEnv.value).value.dnsCapture, snap.meshConfig.value?.dnsCapture);
+    void warnIfSidecarCaptures(this.log, agentCapture, snap.settings.bootstrap.clusterEnv);
     // An injected logger (tests, embedding) keeps its own level.
     if (this.options.logger === undefined) this.log.level = snap.settings.log.level;
 
