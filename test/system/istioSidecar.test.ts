@@ -1,8 +1,13 @@
 // Beside the Istio sidecar (issue 17): the NAT rules pilot-agent's DNS capture installs are
 // recognised in `iptables-save` output, and the conflict warning names the setting to change.
-// (The evidence readers run systemctl and iptables-save; `meshdns check` runs them for real.)
+// Then for real: in a private network namespace with pilot-agent's NAT rules installed by
+// iptables, `meshdns check` warns and `meshdns run` logs the warning at start; without them not.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertNamespacesAvailable, repoRoot, runInNamespace } from '../support/namespace';
 import { agentCapturesDns, dnsCaptureRules, sidecarConflict } from '../../src/system/istioSidecar';
 
 // As `iptables-save -t nat` prints a VM's table after istio-start.sh with DNS capture on.
@@ -52,6 +57,58 @@ test("the agent's capture: cluster.env, else the mesh config, else pilot-agent's
   assert.is(agentCapturesDns(false, true), false);
   assert.is(agentCapturesDns(undefined, true), true);
   assert.is(agentCapturesDns(undefined, undefined), false);
+});
+
+async function inNamespace(rules: boolean): Promise<{ check: string; log: string }> {
+  assertNamespacesAvailable();
+  const dir = mkdtempSync(join(tmpdir(), 'meshdns-sidecar-'));
+  chmodSync(dir, 0o755);
+  try {
+    writeFileSync(join(dir, 'cluster.env'), "ISTIO_NAMESPACE='vm-ns'\nISTIO_META_DNS_CAPTURE='true'\n");
+    writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.2\n');
+    writeFileSync(
+      join(dir, 'meshdns.yaml'),
+      'listen: ["127.0.0.1:5300"]\nbootstrap: {clusterEnv: ./cluster.env, meshConfig: ./mesh, hosts: ./hosts}\nregistry: [./registry.d]\nresolvConf: {path: ./resolv.conf, manage: false}\nstateDir: ./state\nmetrics: ""\n',
+    );
+    const meshdns = `"${process.execPath}" ${join(repoRoot(), 'bin', 'meshdns.js')}`;
+    const install = rules
+      ? `iptables -t nat -N ISTIO_OUTPUT
+iptables -t nat -A OUTPUT -p udp -j ISTIO_OUTPUT
+iptables -t nat -A ISTIO_OUTPUT -d 127.0.0.2/32 -p udp -m udp --dport 53 -j REDIRECT --to-ports 15053
+iptables -t nat -A ISTIO_OUTPUT -d 127.0.0.2/32 -p tcp -m tcp --dport 53 -j REDIRECT --to-ports 15053`
+      : 'true';
+    const r = await runInNamespace(
+      `T=${dir}
+${install}
+${meshdns} check --config $T/meshdns.yaml >$T/check.out 2>&1 || true
+${meshdns} run --config $T/meshdns.yaml >$T/run.log 2>&1 &
+M=$!
+i=0; until grep -q 'meshdns serving' $T/run.log; do i=$((i+1)); [ $i -lt 150 ] || { cat $T/run.log >&2; exit 1; }; sleep 0.1; done
+sleep 1
+kill -TERM $M; wait $M
+echo "CHECK_BEGIN"; cat $T/check.out; echo "CHECK_END"; echo "LOG_BEGIN"; cat $T/run.log; echo "LOG_END"
+`,
+      { timeoutMs: 60_000 },
+    );
+    assert.is(r.code, 0, `namespace script failed:\n${r.stdout}\n${r.stderr}`);
+    const between = (a: string, b: string): string => r.stdout.slice(r.stdout.indexOf(a) + a.length, r.stdout.indexOf(b));
+    return { check: between('CHECK_BEGIN', 'CHECK_END'), log: between('LOG_BEGIN', 'LOG_END') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("with pilot-agent's NAT rules in place, check and the start log name ISTIO_META_DNS_CAPTURE", async () => {
+  const { check, log } = await inNamespace(true);
+  assert.match(check, /cluster\.env:-:ISTIO_META_DNS_CAPTURE: the Istio sidecar captures DNS on this VM too \(iptables sends port 53 to pilot-agent's 15053 \(2 rule\(s\)\)/);
+  assert.match(check, /1 warning/);
+  assert.match(log, /the Istio sidecar captures DNS on this VM too/);
+});
+
+test('without them (and without istio.service) there is no warning', async () => {
+  const { check, log } = await inNamespace(false);
+  assert.not.match(check, /sidecar/);
+  assert.not.match(log, /sidecar/);
 });
 
 test.run();
