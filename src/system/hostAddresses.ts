@@ -6,7 +6,14 @@ import { networkInterfaces } from 'node:os';
  */
 export function hostAddresses(): string[] {
   const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
+  let interfaces: ReturnType<typeof networkInterfaces>;
+  try {
+    interfaces = networkInterfaces();
+  } catch {
+    // Without netlink (a sandbox that forbids AF_NETLINK sockets) nothing is known: auto means both.
+    return out;
+  }
+  for (const list of Object.values(interfaces)) {
     for (const a of list ?? []) {
       if (a.internal) continue;
       if (a.family === 'IPv6' && /^fe[89ab]/i.test(a.address)) continue;
