@@ -109,12 +109,13 @@ export class ScopeFilter {
     if (changedHosts.size > 0) {
       for (const host of changedHosts) {
         const before = this.decisions.get(host);
-        // One record offering the host (nearly every host): no contest, nothing to allocate.
+        // One record offering the host (nearly every host) and no contest before: nothing to decide.
         if (before === undefined && !Array.isArray(this.byHost.raw(host))) continue;
         const after = decide(this.candidates(host));
         if (after === undefined) this.decisions.delete(host);
         else this.decisions.set(host, after);
         if (sameDecision(before, after)) continue;
+        // Built once, only when some contest changed (rare): record → its file.
         if (fileOf.size === 0) for (const [file, s] of this.files) for (const r of s.visible) fileOf.set(r, file);
         for (const r of this.byHost.get(host)) {
           const file = fileOf.get(r);
