@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 declare -A PKG=(
   [dig]=dnsutils [kdig]=knot-dnsutils [dnsmasq]=dnsmasq-base [unbound]=unbound
   [dnsperf]=dnsperf [getent]=libc-bin [unshare]=util-linux [ip]=iproute2 [chattr]=e2fsprogs
-  [cc]=gcc [musl-gcc]=musl-tools
+  [cc]=gcc [musl-gcc]=musl-tools [iptables-save]=iptables
 )
 # Tests under real systemd and of the packages (test/system/systemd*, packaging*).
 # systemd-container is pinned to the installed systemd, or apt would upgrade the host's systemd.

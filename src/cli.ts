@@ -3,6 +3,8 @@ import { InputStore, buildTableFromSnapshot, type RegistrySources, type Snapshot
 import { tableRows, formatTableText, explainName } from './nametable';
 import { loadVipState } from './registry/allocatorState';
 import { VERSION } from './version';
+import { bootstrapFromClusterEnv } from './config';
+import { agentCapturesDns, readSidecarEvidence, sidecarConflict } from './system/istioSidecar';
 
 export const DEFAULT_SETTINGS_FILE = '/etc/meshdns/meshdns.yaml';
 
@@ -63,7 +65,9 @@ async function commandCheck(args: CliArgs, out: Out, err: Out): Promise<number> 
   const state = await loadVipState(snapshot.settings.stateDir);
   const build = buildTableFromSnapshot(snapshot, state.allocations);
   const { istiodProblems } = await import('./istiod/check');
-  const problems = [...snapshot.problems, ...state.problems, ...build.problems, ...(await istiodProblems(snapshot))];
+  const capture = agentCapturesDns(snapshot.clusterEnv.value && bootstrapFromClusterEnv(snapshot.clusterEnv.value).value.dnsCapture, snapshot.meshConfig.value?.dnsCapture);
+  const sidecar = sidecarConflict(await readSidecarEvidence(capture), snapshot.settings.bootstrap.clusterEnv);
+  const problems = [...snapshot.problems, ...state.problems, ...build.problems, ...(await istiodProblems(snapshot)), ...(sidecar === undefined ? [] : [sidecar])];
   for (const p of problems) err(formatProblem(p));
   const errors = problems.filter((p) => p.severity !== 'warning').length;
   const files = 1 + snapshot.registry.size + snapshot.hosts.size;
@@ -93,7 +97,13 @@ async function commandExplain(args: CliArgs, out: Out, err: Out): Promise<number
   const snapshot = await store.load();
   const state = await loadVipState(snapshot.settings.stateDir);
   const build = buildTableFromSnapshot(snapshot, state.allocations, undefined, await istiodSourcesOf(snapshot));
-  for (const line of explainName(build.table, name, type ?? 'A')) out(line);
+  const families = snapshot.effective.families;
+  const wanted = (type ?? 'A').toUpperCase();
+  const familyLines =
+    (wanted === 'AAAA' && !families.v6) || (wanted === 'A' && !families.v4)
+      ? [`  the VM has no ${wanted === 'A' ? 'IPv4' : 'IPv6'} (${families.why}): service addresses and VIPs of that family are not served`]
+      : [];
+  for (const line of explainName(build.table, name, type ?? 'A', [...familyLines, ...build.scope.describe(name)])) out(line);
   const errors = snapshot.problems.filter((p) => p.severity !== 'warning').length;
   if (errors > 0) err(`note: ${errors} input problem(s); run \`meshdns check\` to see them`);
   return 0;

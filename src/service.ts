@@ -42,6 +42,8 @@ import {
   type CaptureState,
   type ReloadSummary,
 } from './lifecycle';
+import { agentCapturesDns, warnIfSidecarCaptures } from './system/istioSidecar';
+import { bootstrapFromClusterEnv } from './config';
 
 export interface ServiceOptions {
   settingsFile: string;
@@ -225,6 +227,9 @@ export class MeshDnsService {
     this.youngGenerationHeld = true;
     this.cancelSettledCollection = collectWhenSettled(SETTLED_GC_DELAY_MS, SETTLED_GC_MAX_HEAP_BYTES, () => trimNativeHeap());
     const snap = this.snapshot!;
+    // The Istio sidecar capturing DNS too (README "Beside the Istio sidecar"): a warning, never fatal.
+    const agentCapture = agentCapturesDns(snap.clusterEnv.value && bootstrapFromClusterEnv(snap.clusterEnv.value).value.dnsCapture, snap.meshConfig.value?.dnsCapture);
+    void warnIfSidecarCaptures(this.log, agentCapture, snap.settings.bootstrap.clusterEnv);
     // An injected logger (tests, embedding) keeps its own level.
     if (this.options.logger === undefined) this.log.level = snap.settings.log.level;
 

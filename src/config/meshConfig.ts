@@ -1,10 +1,11 @@
 import { Parsed, Problem } from '../problem';
-import { BootstrapVariable, DNS_AUTO_ALLOCATE_VARIABLE, DNS_CAPTURE_VARIABLE, NAMESPACE_VARIABLES, extractBootstrapValues } from './bootstrapValues';
+import { BootstrapVariable, CLUSTER_ID_VARIABLES, INSTANCE_IP_VARIABLES, DNS_AUTO_ALLOCATE_VARIABLE, DNS_CAPTURE_VARIABLE, NAMESPACE_VARIABLES, extractBootstrapValues } from './bootstrapValues';
 import { describeValue, isMap } from './check';
 import { BootstrapValues } from './types';
 import { loadYamlDocument } from './yamlDocument';
+import { readMeshScope } from './meshScope';
 
-const USED_VARIABLES = new Set<string>([...NAMESPACE_VARIABLES, DNS_CAPTURE_VARIABLE, DNS_AUTO_ALLOCATE_VARIABLE]);
+const USED_VARIABLES = new Set<string>([...NAMESPACE_VARIABLES, ...CLUSTER_ID_VARIABLES, ...INSTANCE_IP_VARIABLES, DNS_CAPTURE_VARIABLE, DNS_AUTO_ALLOCATE_VARIABLE]);
 
 /**
  * Reads the mesh config (a MeshConfig document, `defaultConfig:` at the top, as istioctl writes
@@ -35,6 +36,12 @@ function parseConfigMap(configMap: Record<string, unknown>, file: string): Parse
 }
 
 function fromMeshConfig(meshConfig: Record<string, unknown>, prefix: string, file: string): Parsed<BootstrapValues> {
+  const scope = readMeshScope(meshConfig, prefix, file);
+  const proxy = proxyMetadataValues(meshConfig, prefix, file);
+  return { value: { ...scope.value, ...proxy.value }, problems: [...scope.problems, ...proxy.problems] };
+}
+
+function proxyMetadataValues(meshConfig: Record<string, unknown>, prefix: string, file: string): Parsed<BootstrapValues> {
   const defaultConfig = meshConfig.defaultConfig;
   if (defaultConfig === undefined || defaultConfig === null) return { value: {}, problems: [] };
   if (!isMap(defaultConfig)) return fail(file, `${prefix}defaultConfig`, `must be a map, got ${describeValue(defaultConfig)}`);

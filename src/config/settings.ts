@@ -5,7 +5,7 @@ import { parseBooleanWord } from './booleanWord';
 import { isNamespaceName, normalizeDnsName } from './dnsName';
 import { parseDuration } from './duration';
 import { IpPort, formatHostPort, parseEndpoint, parseIpPort } from './hostPort';
-import { LogLevel, ResolvConfManage, Settings } from './types';
+import { IpFamiliesSetting, LogLevel, RegistrySource, ResolvConfManage, Settings } from './types';
 import { loadYamlDocument } from './yamlDocument';
 
 /** The settings of docs/ARCHITECTURE.md §6 when `meshdns.yaml` sets nothing. A fresh object on every call. */
@@ -20,6 +20,8 @@ export function defaultSettings(): Settings {
       hosts: '/var/lib/istio/envoy/hosts',
     },
     registry: ['/etc/meshdns/registry.d'],
+    registrySources: [{ path: '/etc/meshdns/registry.d' }],
+    ipFamilies: 'auto',
     resolvConf: { path: '/etc/resolv.conf', manage: 'auto' },
     stateDir: '/var/lib/meshdns',
     upstreams: [],
@@ -90,7 +92,10 @@ const RULES: readonly Rule[] = [
   rule('bootstrap.clusterEnv', readPath, (s, v) => (s.bootstrap.clusterEnv = v)),
   rule('bootstrap.meshConfig', readPath, (s, v) => (s.bootstrap.meshConfig = v)),
   rule('bootstrap.hosts', readPath, (s, v) => (s.bootstrap.hosts = v)),
-  rule('registry', (raw, key) => readList(raw, key, readPath, { nonEmpty: false, unique: false }), (s, v) => (s.registry = v)),
+  rule('registry', (raw, key) => readList(raw, key, readRegistrySource, { nonEmpty: false, unique: false }), (s, v) => {
+    s.registry = v.map((r) => r.path);
+    s.registrySources = v;
+  }),
   rule('resolvConf.path', readPath, (s, v) => (s.resolvConf.path = v)),
   rule('resolvConf.manage', readManage, (s, v) => (s.resolvConf.manage = v)),
   rule('stateDir', readPath, (s, v) => (s.stateDir = v)),
@@ -100,6 +105,7 @@ const RULES: readonly Rule[] = [
   rule('forward.attempts', (raw) => readInteger(raw, 1, 10), (s, v) => (s.forward.attempts = v)),
   rule('forward.parallel', readBoolean, (s, v) => (s.forward.parallel = v)),
   rule('cache.maxEntries', (raw) => readInteger(raw, 0, Number.MAX_SAFE_INTEGER), (s, v) => (s.cache.maxEntries = v)),
+  rule('ipFamilies', readIpFamilies, (s, v) => (s.ipFamilies = v)),
   rule('autoAllocate', readBoolean, (s, v) => (s.autoAllocate = v)),
   rule('ttl', (raw) => readInteger(raw, 0, MAX_TTL), (s, v) => (s.ttl = v)),
   rule('metrics', readMetrics, (s, v) => (s.metrics = v)),
@@ -257,6 +263,28 @@ function readPath(raw: unknown): Check<string> {
   if (text.value.trim() === '') return refuse('expected a path, got an empty string');
   if (text.value.includes('\0')) return refuse('a path cannot contain a NUL character');
   return text;
+}
+
+const IP_FAMILIES: readonly IpFamiliesSetting[] = ['auto', 'ipv4', 'ipv6', 'dual'];
+
+function readIpFamilies(raw: unknown): Check<IpFamiliesSetting> {
+  const found = typeof raw === 'string' ? IP_FAMILIES.find((f) => f === raw.trim().toLowerCase()) : undefined;
+  return found === undefined ? refuse(`expected one of ${IP_FAMILIES.join(', ')}, got ${describeValue(raw)}`) : accept(found);
+}
+
+/** A registry path, or `{path, cluster}`: the Kubernetes cluster its Services come from. */
+function readRegistrySource(raw: unknown): Check<RegistrySource> {
+  if (!isMap(raw)) {
+    const path = readPath(raw);
+    return path.ok ? accept({ path: path.value }) : refuse(`${path.reason} (or a map {path, cluster})`);
+  }
+  const unknown = Object.keys(raw).filter((k) => k !== 'path' && k !== 'cluster');
+  if (unknown.length > 0) return refuse(`unknown key ${JSON.stringify(unknown[0])} in a registry entry; known keys: path, cluster`);
+  const path = readPath(raw.path);
+  if (!path.ok) return refuse(`path: ${path.reason}`);
+  if (raw.cluster === undefined || raw.cluster === null) return accept({ path: path.value });
+  if (typeof raw.cluster !== 'string' || raw.cluster.trim() === '') return refuse(`cluster: expected a cluster name (CLUSTER_ID), got ${describeValue(raw.cluster)}`);
+  return accept({ path: path.value, cluster: raw.cluster.trim() });
 }
 
 function readManage(raw: unknown): Check<ResolvConfManage> {

@@ -12,6 +12,26 @@ export interface Upstream {
   family: 4 | 6;
 }
 
+export interface RegistrySource {
+  path: string;
+  cluster?: string;
+}
+
+export type IpFamiliesSetting = 'auto' | 'ipv4' | 'ipv6' | 'dual';
+
+/** A Kubernetes label selector (mesh config `discoverySelectors`). */
+export interface LabelSelector {
+  matchLabels: Record<string, string>;
+  matchExpressions: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values: string[] }>;
+}
+
+/** Which address families the VM can use, and what decided it (for `check` and `explain`). */
+export interface IpFamilies {
+  v4: boolean;
+  v6: boolean;
+  why: string;
+}
+
 export type ResolvConfManage = 'auto' | 'true' | 'false';
 /** `istiod.enabled`: auto = on when the token and root certificate files exist. */
 export type IstiodEnabled = 'auto' | 'true' | 'false';
@@ -37,6 +57,10 @@ export interface Settings {
   namespace: string;
   bootstrap: { clusterEnv: string; meshConfig: string; hosts: string };
   registry: string[];
+  /** The same paths with the cluster each names (`registry: [{path, cluster}]`); undefined: the VM's own. */
+  registrySources: RegistrySource[];
+  /** The VM's IP families (`auto`: from cluster.env's ISTIO_SVC_IP / INSTANCE_IPS, else the host's addresses). */
+  ipFamilies: IpFamiliesSetting;
   resolvConf: { path: string; manage: ResolvConfManage };
   stateDir: string;
   upstreams: Upstream[];
@@ -62,6 +86,14 @@ export interface BootstrapValues {
   namespace?: string;
   dnsCapture?: boolean;
   dnsAutoAllocate?: boolean;
+  /** CLUSTER_ID / ISTIO_META_CLUSTER_ID. */
+  clusterId?: string;
+  /** ISTIO_SVC_IP and INSTANCE_IPS, valid IPs only. */
+  instanceIps?: string[];
+  /** Mesh config only: `defaultServiceExportTo`. */
+  defaultServiceExportTo?: string[];
+  /** Mesh config only: `discoverySelectors` (an empty list selects every namespace). */
+  discoverySelectors?: LabelSelector[];
 }
 
 /** One line of a hosts(5) file. */
@@ -80,4 +112,11 @@ export interface EffectiveConfig {
   namespace: string;
   dnsCapture: boolean;
   autoAllocate: boolean;
+  /** The VM's cluster ('' when neither cluster.env nor the mesh config names it). */
+  clusterId: string;
+  families: IpFamilies;
+  /** `defaultServiceExportTo` of the mesh config (Istio's default: `*`). */
+  defaultExportTo: readonly string[];
+  /** `discoverySelectors` of the mesh config; undefined or empty: every namespace. */
+  discoverySelectors: readonly LabelSelector[] | undefined;
 }

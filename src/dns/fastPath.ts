@@ -36,6 +36,8 @@ const MAX_TEMPLATES = 32_768;
 const BARE_OPT_LENGTH = 11;
 /** Marks a name the table does not answer (cache or forwarder): no table lookup for it until the next reload. */
 const NOT_LOCAL = Buffer.alloc(0);
+/** Marks a local answer that differs per query (several addresses, rotated): the general path answers it. */
+const ROTATING = Buffer.alloc(0);
 
 export interface FastPath {
   answer: FastAnswer;
@@ -122,6 +124,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
       map.set(key, template);
       templateCount++;
     }
+    if (template === ROTATING) return 0;
     if (template === NOT_LOCAL) {
       if (options.cache === undefined) return 0;
       const written = options.cache.answerInto(
@@ -154,10 +157,16 @@ export function createFastPath(options: FastPathOptions): FastPath {
   };
 }
 
-/** The general path's reply for this query, kept as a template; NOT_LOCAL when it is not a local answer that fits any client. */
+/**
+ * The general path's reply for this query, kept as a template; NOT_LOCAL when it is not a local
+ * answer that fits any client, ROTATING when its answer order changes per query.
+ */
 function buildTemplate(table: NameTable, ttl: number, data: Buffer, start: number, end: number): Buffer {
   const parsed = parseQuery(Buffer.from(data.subarray(start, end)), 'udp');
   if (!parsed.ok) return NOT_LOCAL;
+  const found = table.lookup(parsed.query.key);
+  const addresses = found === undefined ? undefined : parsed.query.type === RRType.A ? found.info.v4 : found.info.v6;
+  if (addresses !== undefined && addresses.length > 1) return ROTATING;
   const reply = answerFromTable(table, parsed.query, ttl);
   // Over 512 bytes a client's limit decides truncation: those replies stay on the general path.
   if (reply === undefined || reply.length > UDP_DEFAULT_MAX) return NOT_LOCAL;

@@ -20,6 +20,10 @@ export function createMeshHandler(options: { table: () => NameTable | undefined;
   };
 }
 
+/** Answers with several addresses so far, modulo a multiple of every small count. */
+let turn = 0;
+const ROTATION_PERIOD = 720720; // lcm(1..16): a name of up to 16 addresses rotates evenly
+
 /**
  * The local answer for `query`, or undefined when the table does not answer it (other classes,
  * other qtypes even for known names — as Istio does —, unknown names): those go on to the cache
@@ -36,7 +40,8 @@ export function answerFromTable(table: NameTable, query: Query, ttl: number): Bu
       // not a dangling CNAME (its test row 9); a plain name gets NODATA the same way.
       const addresses = query.type === RRType.A ? found.info.v4 : found.info.v6;
       if (addresses.length === 0) return nodata(query);
-      return localAnswer(query, found, ttl);
+      // Several addresses: each answer starts one further (round robin, issue 17).
+      return addresses.length > 1 ? localAnswer(query, found, ttl, (turn = (turn + 1) % ROTATION_PERIOD)) : localAnswer(query, found, ttl);
     }
     case RRType.PTR: {
       const target = table.lookupPtr(query.key);

@@ -13,6 +13,7 @@ import {
 import { listRegistryFiles, parseRegistryText } from '../registry';
 import type { RegistryDocuments } from '../registry/types';
 import { parseResolvConf, type ResolvConf } from '../config/resolvConf';
+import { hostAddresses } from '../system/hostAddresses';
 
 /**
  * Reads every input file and remembers, per file, the last content that parsed cleanly
@@ -58,6 +59,7 @@ function withAbsolutePaths(settings: Settings, abs: (p: string) => string): Sett
       hosts: abs(settings.bootstrap.hosts),
     },
     registry: settings.registry.map(abs),
+    registrySources: settings.registrySources.map((r) => ({ ...r, path: abs(r.path) })),
     resolvConf: { ...settings.resolvConf, path: abs(settings.resolvConf.path) },
     stateDir: abs(settings.stateDir),
     istiod: { ...settings.istiod, rootCert: abs(settings.istiod.rootCert), token: abs(settings.istiod.token) },
@@ -158,7 +160,7 @@ export class InputStore {
       envValues = parsed.value;
       bootstrapProblems.push(...parsed.problems);
     }
-    const effective = resolveEffectiveConfig(settings, envValues, meshConfig.value);
+    const effective = resolveEffectiveConfig(settings, envValues, meshConfig.value, hostAddresses());
 
     const listed = await listRegistryFiles(settings.registry.map(abs));
     const hostsFiles = [abs(settings.bootstrap.hosts), ...listed.hostsFiles];

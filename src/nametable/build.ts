@@ -9,7 +9,8 @@ import type { HostsEntry } from '../config/types';
 import type { Allocations } from '../registry/allocator';
 import type { ServiceRecord } from '../registry/types';
 import { VipOwnership } from '../registry/vipOwnership';
-import { deriveNames, normalizeName, type NameContext } from './derive';
+import { BOTH_FAMILIES, deriveNames, normalizeName, type NameContext } from './derive';
+import type { VmFamilies } from './ipFamily';
 import { MergedNames } from './merge';
 import { MapNameTable } from './table';
 import type { NameInfo, NameTable } from './types';
@@ -27,6 +28,8 @@ export interface BuilderInputs {
   searchDomains: readonly string[];
   /** Local VIP allocation on (docs/ARCHITECTURE.md §2). */
   autoAllocate: boolean;
+  /** The VM's IP families (issue 17): a single-stack VM gets no service address of the other. Default both. */
+  families?: VmFamilies;
 }
 
 export interface BuildResult {
@@ -65,8 +68,9 @@ export class TableBuilder {
   }
 
   update(inputs: BuilderInputs): BuildResult {
-    const context: NameContext = { clusterDomain: normalizeName(inputs.clusterDomain), namespace: inputs.namespace };
-    const globals = `${context.clusterDomain}|${inputs.namespace}|${inputs.autoAllocate}`;
+    const families = inputs.families ?? BOTH_FAMILIES;
+    const context: NameContext = { clusterDomain: normalizeName(inputs.clusterDomain), namespace: inputs.namespace, families };
+    const globals = `${context.clusterDomain}|${inputs.namespace}|${inputs.autoAllocate}|${families.v4}|${families.v6}`;
     if (globals !== this.globals) {
       // Keep VIPs across a reset (e.g. the workload namespace changed): they become hints.
       this.vips.reset();

@@ -8,6 +8,10 @@ import type { HostsEntry } from '../config/types';
 import { statusAddressesOf } from '../registry/allocator';
 import type { KubeServiceRecord, ServiceEntryRecord, ServicePort, ServiceRecord, SourceRef, VipAllocation } from '../registry/types';
 import type { NameInfo, NameOrigin } from './types';
+import { forVm, type VmFamilies } from './ipFamily';
+
+/** No family restriction (a dual-stack VM, or none known). */
+export const BOTH_FAMILIES: VmFamilies = { v4: true, v6: true };
 
 /** Precedence when sources claim one name: hosts-file pins > Kubernetes > ServiceEntry > alias. */
 export const RANK_HOSTS = 3;
@@ -104,13 +108,13 @@ function aliases(fqdn: string, shortName: string, namespace: string, workloadNam
   return forms.map((name) => nameInfo(name, fqdn, NO_ADDRESSES, NO_PORTS, origins));
 }
 
-export function kubeContributions(svc: KubeServiceRecord, clusterDomain: string, workloadNamespace: string): Contribution[] {
+export function kubeContributions(svc: KubeServiceRecord, clusterDomain: string, workloadNamespace: string, vm: VmFamilies = BOTH_FAMILIES): Contribution[] {
   if (svc.type === 'ExternalName') return [];
   const out: Contribution[] = [];
   const fqdn = `${svc.name}.${svc.namespace}.svc.${clusterDomain}`;
   if (svc.type === 'ClusterIP') {
     const origins: readonly NameOrigin[] = [{ kind: 'Service', source: svc.source, via: 'clusterIP' }];
-    const families = splitFamilies(svc.addresses);
+    const families = forVm(splitFamilies(svc.addresses), vm);
     if (hasAddress(families)) out.push(nameInfo(fqdn, fqdn, families, svc.ports, origins), ...aliases(fqdn, svc.name, svc.namespace, workloadNamespace, origins));
     return out;
   }
@@ -133,7 +137,7 @@ export function kubeContributions(svc: KubeServiceRecord, clusterDomain: string,
  * (spec.addresses, status.addresses, a VIP this unit holds, NONE's endpoints); a host without
  * any usable address is left out (the name forwards).
  */
-export function serviceEntryContributions(record: ServiceEntryRecord, vipOf: (host: string) => VipAllocation | undefined): Contribution[] {
+export function serviceEntryContributions(record: ServiceEntryRecord, vipOf: (host: string) => VipAllocation | undefined, vm: VmFamilies = BOTH_FAMILIES): Contribution[] {
   const out: Contribution[] = [];
   // One origins list per record and way of addressing, shared by its hosts; spec addresses and
   // endpoints are the same for every host, so they are split once.
@@ -148,13 +152,13 @@ export function serviceEntryContributions(record: ServiceEntryRecord, vipOf: (ho
     let vip: VipAllocation | undefined;
     if (record.addresses.length > 0) {
       via = 'spec.addresses';
-      families = recordWide ??= splitFamilies(record.addresses);
+      families = recordWide ??= forVm(splitFamilies(record.addresses), vm);
     } else if ((status = statusAddressesOf(record, host)) !== undefined && status.length > 0) {
       via = 'status.addresses';
-      families = splitFamilies(status);
+      families = forVm(splitFamilies(status), vm);
     } else if ((vip = host.startsWith('*') ? undefined : vipOf(host)) !== undefined && (vip.v4 !== '' || vip.v6 !== '')) {
       via = 'allocated';
-      families = vipFamilies(vip);
+      families = forVm(vipFamilies(vip), vm, false);
     } else if (record.resolution === 'NONE' && record.endpoints.length > 0) {
       via = 'endpoints';
       families = recordWide ??= splitFamilies(record.endpoints);
@@ -184,6 +188,8 @@ export interface NameContext {
   clusterDomain: string;
   /** The workload's namespace: Kubernetes services there are also reachable by their bare name. */
   namespace: string;
+  /** The VM's IP families (issue 17): a single-stack VM gets no service address of the other. */
+  families: VmFamilies;
 }
 
 /** Where names come from: a registry record (endpoints attached), or else a hosts file. */
@@ -199,6 +205,6 @@ export interface NameSource {
 export function deriveNames(source: NameSource, context: NameContext, vipOf: (host: string) => VipAllocation | undefined): Contribution[] {
   const record = source.record;
   if (record === undefined) return source.hosts === undefined ? [] : hostsContributions(source.hosts.file, source.hosts.entries);
-  if (record.kind === 'Service') return kubeContributions(record, context.clusterDomain, context.namespace);
-  return serviceEntryContributions(record, vipOf);
+  if (record.kind === 'Service') return kubeContributions(record, context.clusterDomain, context.namespace, context.families);
+  return serviceEntryContributions(record, vipOf, context.families);
 }

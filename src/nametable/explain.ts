@@ -18,9 +18,14 @@ function addresses(info: NameInfo, type: string, owner: string): string[] {
 
 /**
  * How meshdns answers NAME/TYPE from this table, in words (for `meshdns explain`). Pure: the
- * same rules the mesh handler applies, without the network.
+ * same rules the mesh handler applies, without the network. `scopeLines`: what the VM does not
+ * get for this name and why (hidden records, records that lost the host; scope.ts).
  */
-export function explainName(table: NameTable, rawName: string, rawType = 'A'): string[] {
+export function explainName(table: NameTable, rawName: string, rawType = 'A', scopeLines: readonly string[] = []): string[] {
+  return [...explainFromTable(table, rawName, rawType), ...scopeLines];
+}
+
+function explainFromTable(table: NameTable, rawName: string, rawType: string): string[] {
   const type = rawType.toUpperCase();
   const name = rawName.toLowerCase().replace(/\.$/, '');
   const head = `${name} ${type}:`;

@@ -6,6 +6,7 @@ import { describeValue, isPlainObject, own } from './fields';
 import { problemAt, type DocumentRef } from './location';
 import { parseService } from './service';
 import { parseServiceEntry } from './serviceEntry';
+import { parseNamespace } from './namespace';
 
 /**
  * The text of one registry file → its Services, ServiceEntries and endpoint sets. Pure and total:
@@ -23,6 +24,8 @@ export function parseRegistryText(text: string, file: string): Parsed<RegistryDo
     return { value: result, problems: [{ file, document: 0, message: `cannot read this file: ${errorText(error)}` }] };
   }
   problems.push(...split.problems);
+  const cluster = clusterMarker(text);
+  if (cluster !== undefined) result.cluster = cluster;
   for (const { index, doc } of split.value) {
     const ref: DocumentRef = { file, document: index };
     try {
@@ -55,6 +58,9 @@ function parseDocument(doc: unknown, ref: DocumentRef, into: RegistryDocuments):
   if (apiVersion.startsWith('networking.istio.io/') && kind === 'ServiceEntry') {
     return collect(parseServiceEntry(doc, ref), (record) => into.records.push(record));
   }
+  if (apiVersion === 'v1' && kind === 'Namespace') {
+    return collect(parseNamespace(doc, ref), (ns) => (into.namespaces ??= []).push(ns));
+  }
   if (apiVersion.startsWith('discovery.k8s.io/') && kind === 'EndpointSlice') {
     return collect(parseEndpointSlice(doc, ref), (set) => into.endpointSets.push(set));
   }
@@ -64,6 +70,20 @@ function parseDocument(doc: unknown, ref: DocumentRef, into: RegistryDocuments):
   const key = `${apiVersion}/${kind}`;
   into.ignoredKinds[key] = (Object.prototype.hasOwnProperty.call(into.ignoredKinds, key) ? into.ignoredKinds[key] : 0) + 1;
   return [];
+}
+
+/** `# meshdns: cluster=NAME` among the comment lines that open the file (issue 17). */
+const CLUSTER_MARKER = /^#\s*meshdns:\s*cluster\s*=\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*$/;
+
+function clusterMarker(text: string): string | undefined {
+  for (const raw of text.split('\n', 50)) {
+    const line = raw.trim();
+    if (line === '' || line === '---') continue;
+    if (!line.startsWith('#')) return undefined;
+    const found = CLUSTER_MARKER.exec(line);
+    if (found !== null) return found[1];
+  }
+  return undefined;
 }
 
 function collect<T>(parsed: { value: T | undefined; problems: Problem[] }, keep: (value: T) => void): Problem[] {

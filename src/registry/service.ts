@@ -5,6 +5,7 @@ import { canonicalIp } from './ip';
 import { problemAt, type DocumentRef } from './location';
 import { readMetadata } from './metadata';
 import { isDns1035Label } from './names';
+import { EXPORT_TO_ANNOTATION, readExportTo } from './exportTo';
 
 const KUBE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 const KUBE_PROTOCOLS: Record<string, ServicePort['transport']> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
@@ -39,7 +40,12 @@ export function parseService(doc: unknown, ref: DocumentRef): Parsed<KubeService
     endpoints: [],
     creationTimestamp: meta.creationTimestamp, // last: see dropMissingTimestamp
   };
-  return { value: dropMissingTimestamp(record), problems };
+  const kept = dropMissingTimestamp(record);
+  const annotation = own(own(own(doc, 'metadata'), 'annotations'), EXPORT_TO_ANNOTATION);
+  // The annotation's value is one string: namespaces, ".", "*" or "~", separated by commas.
+  const exportTo = readExportTo(typeof annotation === 'string' ? annotation.split(',') : annotation, ref, `metadata.annotations.${EXPORT_TO_ANNOTATION}`, problems);
+  if (exportTo !== undefined) kept.exportTo = exportTo;
+  return { value: kept, problems };
 }
 
 /** NodePort and LoadBalancer services have a cluster IP too: for DNS they are ClusterIP. */

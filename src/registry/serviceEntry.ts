@@ -6,9 +6,11 @@ import { problemAt, type DocumentRef } from './location';
 import { readMetadata } from './metadata';
 import { isDns1123Subdomain, isHostname, normalizeServiceEntryHost } from './names';
 import { isPortNumber } from './service';
+import { readExportTo } from './exportTo';
 
 export const SERVICE_ENTRY_API_VERSIONS = ['networking.istio.io/v1', 'networking.istio.io/v1beta1', 'networking.istio.io/v1alpha3'];
-const RESOLUTIONS: Resolution[] = ['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN'];
+// DYNAMIC_DNS (istio/api) answers as DNS does: by the table's addresses, never the endpoints.
+const RESOLUTIONS: Resolution[] = ['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN', 'DYNAMIC_DNS'];
 export const AUTO_ALLOCATE_LABEL = 'networking.istio.io/enable-autoallocate-ip';
 
 /**
@@ -39,6 +41,7 @@ export function parseServiceEntry(doc: unknown, ref: DocumentRef): Parsed<Servic
   const endpoints = readEndpoints(own(spec, 'endpoints'), ref, problems);
   const ports = readPorts(own(spec, 'ports'), ref, problems);
   const statusAddresses = readStatusAddresses(path(doc, 'status', 'addresses'));
+  const exportTo = readExportTo(own(spec, 'exportTo'), ref, 'spec.exportTo', problems);
   if (meta === undefined || hosts.length === 0 || resolution === undefined) return { value: undefined, problems };
   const optOut = own(meta.labels, AUTO_ALLOCATE_LABEL);
   const record: ServiceEntryRecord = {
@@ -57,7 +60,9 @@ export function parseServiceEntry(doc: unknown, ref: DocumentRef): Parsed<Servic
     autoAllocate: !(typeof optOut === 'string' || typeof optOut === 'boolean') || String(optOut).toLowerCase() !== 'false',
     creationTimestamp: meta.creationTimestamp, // last: see dropMissingTimestamp
   };
-  return { value: dropMissingTimestamp(record), problems };
+  const kept = dropMissingTimestamp(record);
+  if (exportTo !== undefined) kept.exportTo = exportTo;
+  return { value: kept, problems };
 }
 
 function readHosts(value: unknown, ref: DocumentRef, problems: Problem[]): string[] {

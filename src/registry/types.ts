@@ -39,9 +39,11 @@ export interface KubeServiceRecord {
   /** Ready and not-ready endpoints from EndpointSlices/Endpoints (joined by `attachEndpoints`). */
   endpoints: ServiceEndpoint[];
   creationTimestamp?: string;
+  /** The `networking.istio.io/exportTo` annotation, split at commas; absent when not set. */
+  exportTo?: readonly string[];
 }
 
-export type Resolution = 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN';
+export type Resolution = 'NONE' | 'STATIC' | 'DNS' | 'DNS_ROUND_ROBIN' | 'DYNAMIC_DNS';
 
 /** An Istio `ServiceEntry` (networking.istio.io v1, v1beta1, v1alpha3). */
 export interface ServiceEntryRecord {
@@ -67,6 +69,8 @@ export interface ServiceEntryRecord {
   /** False when the label `networking.istio.io/enable-autoallocate-ip` is "false" (any case). */
   autoAllocate: boolean;
   creationTimestamp?: string;
+  /** `spec.exportTo`; absent when not set. */
+  exportTo?: readonly string[];
 }
 
 export type ServiceRecord = KubeServiceRecord | ServiceEntryRecord;
@@ -86,6 +90,16 @@ export interface RegistryDocuments {
   endpointSets: EndpointSet[];
   /** Documents of kinds meshdns does not use (counted, logged at debug). */
   ignoredKinds: Record<string, number>;
+  /** `v1 Namespace` objects: their labels, for the mesh config's discoverySelectors. */
+  namespaces?: NamespaceLabels[];
+  /** The cluster the file's Services come from (`# meshdns: cluster=NAME` at the top). */
+  cluster?: string;
+}
+
+export interface NamespaceLabels {
+  source: SourceRef;
+  name: string;
+  labels: Record<string, string>;
 }
 
 /** One locally allocated VIP pair, keyed by `namespace/name/host`. */

@@ -111,10 +111,15 @@ for (const [name, line, field, word] of BAD) {
 
 // [what it proves, vars, expected bootstrap values, fields of the problems]
 const BOOTSTRAP: Array<[string, Record<string, string>, object, string[]]> = [
-  ['POD_NAMESPACE wins over ISTIO_NAMESPACE', { POD_NAMESPACE: 'pod-ns', ISTIO_NAMESPACE: 'istio-ns' }, { namespace: 'pod-ns' }, []],
+  // Istio's VM start script runs the agent with POD_NAMESPACE=$ISTIO_NAMESPACE (issue 17).
+  ['ISTIO_NAMESPACE wins over POD_NAMESPACE', { POD_NAMESPACE: 'pod-ns', ISTIO_NAMESPACE: 'istio-ns' }, { namespace: 'istio-ns' }, []],
+  ['POD_NAMESPACE when ISTIO_NAMESPACE is missing', { POD_NAMESPACE: 'pod-ns' }, { namespace: 'pod-ns' }, []],
+  ['cluster id', { ISTIO_META_CLUSTER_ID: 'east', CLUSTER_ID: 'west' }, { clusterId: 'east' }, []],
+  ['instance IPs from ISTIO_SVC_IP and INSTANCE_IPS', { ISTIO_SVC_IP: '10.0.0.5', INSTANCE_IPS: '10.0.0.5, fd00::5' }, { instanceIps: ['10.0.0.5', '10.0.0.5', 'fd00::5'] }, []],
+  ['a bad instance IP is reported', { INSTANCE_IPS: '10.0.0.5,nope' }, { instanceIps: ['10.0.0.5'] }, ['INSTANCE_IPS']],
   ['ISTIO_NAMESPACE when POD_NAMESPACE is missing', { ISTIO_NAMESPACE: 'istio-ns' }, { namespace: 'istio-ns' }, []],
   ['ISTIO_NAMESPACE when POD_NAMESPACE is empty', { POD_NAMESPACE: '', ISTIO_NAMESPACE: 'istio-ns' }, { namespace: 'istio-ns' }, []],
-  ['bad POD_NAMESPACE is reported and the next one used', { POD_NAMESPACE: 'Bad_NS', ISTIO_NAMESPACE: 'ok' }, { namespace: 'ok' }, ['POD_NAMESPACE']],
+  ['bad ISTIO_NAMESPACE is reported and the next one used', { POD_NAMESPACE: 'ok', ISTIO_NAMESPACE: 'Bad_NS' }, { namespace: 'ok' }, ['ISTIO_NAMESPACE']],
   ['no namespace at all', {}, {}, []],
   ['DNS capture true', { ISTIO_META_DNS_CAPTURE: 'true' }, { dnsCapture: true }, []],
   ['DNS capture False', { ISTIO_META_DNS_CAPTURE: 'False' }, { dnsCapture: false }, []],
@@ -140,7 +145,7 @@ for (const [name, vars, expected, fields] of BOOTSTRAP) {
 
 test('bootstrap from the realistic cluster.env', () => {
   const vars = parseClusterEnv(readFixture('cluster.env'), 'cluster.env').value;
-  assert.equal(bootstrapFromClusterEnv(vars).value, { namespace: 'vm-namespace', dnsCapture: true });
+  assert.equal(bootstrapFromClusterEnv(vars).value, { namespace: 'vm-namespace', dnsCapture: true, clusterId: 'Kubernetes' });
 });
 
 test('parseClusterEnvBootstrap: value problems carry the line number', () => {

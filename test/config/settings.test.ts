@@ -109,6 +109,7 @@ const GOOD: Array<[string, string, string, unknown]> = [
   ['registry as a list', 'registry: [/a, /b.yaml]', 'registry', ['/a', '/b.yaml']],
   ['registry as a single string', 'registry: /only/here', 'registry', ['/only/here']],
   ['registry empty list', 'registry: []', 'registry', []],
+  ['ipFamilies', 'ipFamilies: IPv4', 'ipFamilies', 'ipv4'],
   ['resolvConf.path', 'resolvConf: {path: /tmp/resolv.conf}', 'resolvConf.path', '/tmp/resolv.conf'],
   ['resolvConf.manage auto', 'resolvConf: {manage: auto}', 'resolvConf.manage', 'auto'],
   ['resolvConf.manage YAML true', 'resolvConf: {manage: true}', 'resolvConf.manage', 'true'],
@@ -153,6 +154,13 @@ for (const [name, yaml, key, expected] of GOOD) {
   });
 }
 
+test('registry entries may name their cluster (issue 17)', () => {
+  const parsed = parseSettings('registry: [/a, {path: /b, cluster: west}]', 'm.yaml');
+  assert.equal(parsed.problems, []);
+  assert.equal(parsed.value.registry, ['/a', '/b']);
+  assert.equal(parsed.value.registrySources, [{ path: '/a' }, { path: '/b', cluster: 'west' }]);
+});
+
 // [what it proves, yaml, field the problem names, a word the message must contain]
 const BAD: Array<[string, string, string, string]> = [
   ['listen not an IP', 'listen: ["localhost:53"]', 'listen[0]', 'not an IP'],
@@ -175,7 +183,9 @@ const BAD: Array<[string, string, string, string]> = [
   ['bootstrap.hosts a number', 'bootstrap: {hosts: 1}', 'bootstrap.hosts', 'expected a string'],
   ['bootstrap not a map', 'bootstrap: /etc', 'bootstrap', 'must be a map'],
   ['registry item not a string', 'registry: [/a, 3]', 'registry[1]', 'expected a string'],
-  ['registry a map', 'registry: {a: b}', 'registry', 'expected a string'],
+  ['registry a map without path', 'registry: {a: b}', 'registry', 'unknown key "a"'],
+  ['registry cluster not a string', 'registry: [{path: /a, cluster: 3}]', 'registry[0]', 'cluster: expected a cluster name'],
+  ['ipFamilies not a family', 'ipFamilies: both', 'ipFamilies', 'expected one of auto, ipv4, ipv6, dual'],
   ['resolvConf.manage bad word', 'resolvConf: {manage: sometimes}', 'resolvConf.manage', 'auto, true or false'],
   ['resolvConf.path empty', 'resolvConf: {path: " "}', 'resolvConf.path', 'empty'],
   ['resolvConf not a map', 'resolvConf: [a]', 'resolvConf', 'must be a map'],

@@ -105,11 +105,12 @@ for (const row of rows) {
       const got = runFast(fast, packet);
       if (got === null) {
         // Declining is always correct; but a local A/AAAA answer that fits 512 bytes must be taken.
-        const mustTake = expected !== null && localTypes.has(row.type ?? 'A') && expected.length <= 512;
+        const mustTake = expected !== null && localTypes.has(row.type ?? 'A') && expected.length <= 512 && row.rotates !== true;
         assert.not.ok(mustTake, `fast path declined a local answer (variant ${JSON.stringify(v)})`);
         continue;
       }
       fastAnswers++;
+      assert.not.ok(row.rotates, 'a rotating answer (several addresses) never comes from a template');
       assert.ok(expected !== null, 'fast path answered a query the general path does not answer locally');
       assert.equal(got.toString('hex'), expected!.toString('hex'), `variant ${JSON.stringify(v)}`);
     }
@@ -174,9 +175,19 @@ for (const row of rows) {
     for (const v of variants(row.name).slice(0, 4)) {
       const packet = queryBytes(row, v);
       const [fromNative, fromDgram] = await Promise.all([sendRaw(native.port, packet), sendRaw(dgram.port, packet)]);
+      if (row.rotates === true) {
+        // Both rotate (each server its own turn): the same records, the same length.
+        assert.equal(answerSet(fromNative), answerSet(fromDgram), `variant ${JSON.stringify(v)}`);
+        continue;
+      }
       assert.equal(fromNative.toString('hex'), fromDgram.toString('hex'), `variant ${JSON.stringify(v)}`);
     }
   });
+}
+
+function answerSet(reply: Buffer): string[] {
+  const msg = dnsPacket.decode(reply);
+  return (msg.answers ?? []).map((a) => `${a.type} ${a.name} ${JSON.stringify((a as { data?: unknown }).data)}`).sort();
 }
 
 test('the end-to-end runs above went through the fast path', () => {

@@ -129,6 +129,8 @@ export interface Row {
   type?: string;
   edns?: number;
   only?: 'udp' | 'tcp';
+  /** Several addresses of the asked type: the order rotates per answer (issue 17), never the fast path. */
+  rotates?: boolean;
   expect: Expect;
 }
 
@@ -162,9 +164,20 @@ export const rows: Row[] = [
   { n: '18', title: 'alt host (clusterset.local)', name: 'svc-with-alt.ns1.svc.clusterset.local', expect: { answers: [A('svc-with-alt.ns1.svc.clusterset.local', '15.15.15.15')] } },
   {
     n: '19–20',
-    title: 'other cluster domain FQDN: all four addresses (meshdns keeps table order, no shuffle)',
+    title: 'other cluster domain FQDN: all four addresses, in an order that rotates per answer (Istio shuffles)',
     name: 'details.ns2.svc.cluster.remote',
-    expect: { answers: ['11.11.11.11', '12.12.12.12', '13.13.13.13', '14.14.14.14'].map((ip) => A('details.ns2.svc.cluster.remote', ip)) },
+    rotates: true,
+    expect: {
+      check: (a) => {
+        assert.is(a.rcode, 'NOERROR');
+        const lines = answerLines(a);
+        assert.equal([...lines].sort(), ['11.11.11.11', '12.12.12.12', '13.13.13.13', '14.14.14.14'].map((ip) => A('details.ns2.svc.cluster.remote', ip)));
+        // A rotation of the table order: each address is followed by the next one, cyclically.
+        const order = ['11.11.11.11', '12.12.12.12', '13.13.13.13', '14.14.14.14'];
+        const first = order.findIndex((ip) => lines[0].endsWith(` ${ip}`));
+        assert.equal(lines, order.map((_, i) => A('details.ns2.svc.cluster.remote', order[(first + i) % 4])));
+      },
+    },
   },
   { n: '21', title: 'other cluster domain has no short form (forwarded)', name: 'details.ns2', expect: { rcode: 'NXDOMAIN', empty: true } },
   { n: '22', title: 'dual-stack, A only', name: 'dual.localhost', expect: { answers: [A('dual.localhost', '2.2.2.2')] } },

@@ -178,6 +178,7 @@ test('kubectl get services,serviceentries -A -o yaml (kind: List with server-sid
       resolution: 'DNS',
       ports: [{ name: 'http', port: 80, transport: 'tcp' }],
       creationTimestamp: '2025-10-04T09:20:00Z',
+      exportTo: ['*'],
     }),
   ]);
 });

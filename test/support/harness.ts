@@ -16,6 +16,8 @@ export interface HarnessInputs {
   resolvConf: string;
   /** registry files: name → content. */
   registry?: Record<string, string>;
+  /** The `registry:` line of meshdns.yaml (default `registry: [./registry.d]`). */
+  registrySetting?: string;
   /** UDP engine (default: MESHDNS_UDP_ENGINE, else auto). */
   udpEngine?: 'auto' | 'native' | 'node';
 }
@@ -44,10 +46,12 @@ export async function startHarness(inputs: HarnessInputs): Promise<Harness> {
     [
       'listen: ["127.0.0.1:0"]',
       'bootstrap: {clusterEnv: ./cluster.env, meshConfig: ./mesh.yaml, hosts: ./hosts}',
-      'registry: [./registry.d]',
+      inputs.registrySetting ?? 'registry: [./registry.d]',
       'resolvConf: {path: ./resolv.conf, manage: "false"}',
       'stateDir: ./state',
       ...(inputs.settings?.includes('metrics:') ? [] : ['metrics: ""']),
+      // Tests that are not about the VM's families do not depend on the test host's addresses.
+      ...(inputs.settings?.includes('ipFamilies:') ? [] : ['ipFamilies: dual']),
       inputs.settings ?? '',
     ].join('\n') + '\n',
   );

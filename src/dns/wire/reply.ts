@@ -119,7 +119,7 @@ function addressRecords(
  * A qtype other than A/AAAA gets no address records (NODATA, or the CNAME alone for `search`);
  * whether to answer those locally at all is the handler's decision (Istio forwards them).
  */
-export function localAnswer(query: Query, lookup: Lookup, ttl: number): Buffer {
+export function localAnswer(query: Query, lookup: Lookup, ttl: number, turn = 0): Buffer {
   const answers = precomputeAnswers(lookup.info, ttl);
   const records = query.type === RRType.A ? answers.a : query.type === RRType.AAAA ? answers.aaaa : null;
   const addressCount = records === null ? 0 : records.count;
@@ -128,6 +128,7 @@ export function localAnswer(query: Query, lookup: Lookup, ttl: number): Buffer {
   if (lookup.kind !== 'search') {
     const buf = startReply(query, Rcode.NOERROR, true, addressCount, 0, 0, addressBytes.length);
     addressBytes.copy(buf, query.questionEnd);
+    if (addressCount > 1) rotateRecords(buf, query.questionEnd, records!, turn);
     return buf;
   }
 
@@ -136,8 +137,26 @@ export function localAnswer(query: Query, lookup: Lookup, ttl: number): Buffer {
   const buf = startReply(query, Rcode.NOERROR, true, 1 + addressCount, 0, 0, cnameLength + addressBytes.length);
   const targetAt = writeRecordHeader(buf, query.questionEnd, QUESTION_NAME_POINTER, RRType.CNAME, ttl, target.length);
   target.copy(buf, targetAt);
-  if (records !== null) copyOwnedBy(records, buf, targetAt + target.length, targetAt);
+  if (records !== null) {
+    copyOwnedBy(records, buf, targetAt + target.length, targetAt);
+    if (addressCount > 1) rotateRecords(buf, targetAt + target.length, records, turn);
+  }
   return buf;
+}
+
+/**
+ * Round robin (issue 17): the address records at `at` start with record `turn mod count`, so
+ * clients that take the first address spread over all of them (as CoreDNS's loadbalance does).
+ * The records are equal in length and owner, so a rotation is a swap of two byte runs.
+ */
+function rotateRecords(buf: Buffer, at: number, records: AddressRecords, turn: number): void {
+  const shift = turn % records.count;
+  if (shift === 0) return;
+  const cut = shift * records.recordLength;
+  const length = records.count * records.recordLength;
+  const head = Buffer.from(buf.subarray(at, at + cut));
+  buf.copy(buf, at, at + cut, at + length);
+  head.copy(buf, at + length - cut);
 }
 
 /** PTR answer for a reverse name in the table: query name → `targetName`, AA=1. */
