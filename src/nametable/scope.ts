@@ -1,7 +1,7 @@
 import type { LabelSelector } from '../config/types';
 import type { Problem } from '../problem';
 import type { EndpointSet, NamespaceLabels, ServiceEntryRecord, ServiceRecord } from '../registry/types';
-import { CompactMultiMap } from './multiMap';
+import { CompactMultiMap } from '../collections/compactMultiMap';
 import { hiddenBy, type VisibilityContext } from './visibility';
 import { decide, keeps, type Candidate, type Decision } from './winner';
 
