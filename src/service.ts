@@ -214,7 +214,7 @@ export class MeshDnsService {
     const state = await loadVipState(first.settings.stateDir);
     this.builder = new TableBuilder(state.allocations);
     for (const p of state.problems) this.log.warn({ file: p.file, field: p.field }, formatProblem(p));
-    if (await istiodWanted(first.settings.istiod)) await (await this.openIstiod()).loadSaved(first.settings.stateDir, first.settings.clusterDomain);
+    if (await istiodWanted(first.settings.istiod, first.settings.stateDir)) await (await this.openIstiod()).loadSaved(first.settings.stateDir, first.settings.clusterDomain);
     const summary = await this.reload('start');
     // A large registry leaves its parse garbage behind: return it before serving (system/memory.ts).
     const collected = await collectGarbageIfLarge(START_GC_THRESHOLD_BYTES);
@@ -349,7 +349,7 @@ export class MeshDnsService {
     this.upstreamSelection.use(choice, this.server !== undefined);
     this.istiod?.setContext(istiodContext(snap, this.upstreams));
     // enabled: auto turns on when istioctl's token and root certificate appear (off needs a restart).
-    if (this.server !== undefined && this.istiod === undefined && (await istiodWanted(snap.settings.istiod))) {
+    if (this.server !== undefined && this.istiod === undefined && (await istiodWanted(snap.settings.istiod, snap.settings.stateDir))) {
       const istiod = await this.openIstiod();
       istiod.setContext(istiodContext(snap, this.upstreams));
       istiod.start();

@@ -28,21 +28,26 @@ export interface ProxyNode {
 /** The parts of the mesh config istiod connection uses. */
 export interface MeshDefaults {
   discoveryAddress?: string;
+  /** The mesh's `trustDomain` (SPIFFE identities); cluster.local when unset. */
+  trustDomain: string;
   proxyMetadata: Record<string, string>;
 }
+
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 
 /** Metadata that would make istiod create or require a WorkloadEntry: never sent. */
 const NEVER_SENT = new Set(['AUTO_REGISTER_GROUP', 'WORKLOAD_ENTRY']);
 
 /** `defaultConfig.discoveryAddress` and `defaultConfig.proxyMetadata` (strings) of a mesh config or `istio` ConfigMap. */
 export function meshDefaults(text: string | undefined, file: string): { value: MeshDefaults; problems: Problem[] } {
-  const none = { value: { proxyMetadata: {} }, problems: [] };
+  const none = { value: { proxyMetadata: {}, trustDomain: DEFAULT_TRUST_DOMAIN }, problems: [] };
   if (text === undefined) return none;
   const loaded = loadYamlDocument(text, file);
   let root = loaded.value;
-  if (loaded.problems.length > 0) return { value: { proxyMetadata: {} }, problems: loaded.problems };
+  if (loaded.problems.length > 0) return { value: { proxyMetadata: {}, trustDomain: DEFAULT_TRUST_DOMAIN }, problems: loaded.problems };
   if (isMap(root) && root.kind === 'ConfigMap' && isMap(root.data) && typeof root.data.mesh === 'string') root = loadYamlDocument(root.data.mesh, file).value;
-  if (!isMap(root) || !isMap(root.defaultConfig)) return none;
+  const trustDomain = isMap(root) && typeof root.trustDomain === 'string' && root.trustDomain.trim() !== '' ? root.trustDomain.trim() : DEFAULT_TRUST_DOMAIN;
+  if (!isMap(root) || !isMap(root.defaultConfig)) return { value: { proxyMetadata: {}, trustDomain }, problems: [] };
   const dc = root.defaultConfig;
   const proxyMetadata: Record<string, string> = {};
   const problems: Problem[] = [];
@@ -56,7 +61,7 @@ export function meshDefaults(text: string | undefined, file: string): { value: M
   else if (dc.discoveryAddress !== undefined && dc.discoveryAddress !== null) {
     problems.push({ file, field: 'defaultConfig.discoveryAddress', message: `expected "host:port", got ${describeValue(dc.discoveryAddress)}`, severity: 'error' });
   }
-  return { value: { discoveryAddress, proxyMetadata }, problems };
+  return { value: { discoveryAddress, proxyMetadata, trustDomain }, problems };
 }
 
 /**

@@ -32,7 +32,7 @@ export function istiodContext(snap: Snapshot, upstreams: readonly Upstream[]): I
  * service, as the builder's extra source; undefined when istiod is off or nothing was saved.
  */
 export async function savedIstiodSources(snap: Snapshot): Promise<RegistrySources | undefined> {
-  if (!(await istiodWanted(snap.settings.istiod))) return undefined;
+  if (!(await istiodWanted(snap.settings.istiod, snap.settings.stateDir))) return undefined;
   const saved = await loadLastTable(snap.settings.stateDir).catch(() => undefined);
   if (saved === undefined) return undefined;
   const converted = new NameTableRecords().convert(saved.bytes, snap.settings.clusterDomain);

@@ -16,7 +16,9 @@ import { loadLastTable, saveLastTable } from './lastTable';
 import { nameTableBytes, ISTIOD_SOURCE_FILE, NameTableRecords, NAME_TABLE_TYPE } from './nameTable';
 import { resolveIstiodHost } from './resolveHost';
 import { RegistryShadow, hostsOf } from './precedence';
-import { readToken, tokenProblem } from './token';
+import { readToken, tokenProblem, type TokenInfo } from './token';
+import { CertKeeper, NoCredentialError } from './certKeeper';
+import { certsDir, spiffeId } from './workloadCert';
 
 /** What the service hands over at every reload: the inputs of the next connect. */
 export interface IstiodContext {
@@ -50,6 +52,8 @@ export interface IstiodStats {
   reconnects: number;
   lastPushSeconds: number | undefined;
   tableNames: number;
+  /** The workload certificate's notAfter (seconds since the epoch), when there is one. */
+  certExpirySeconds: number | undefined;
 }
 
 /** A stream that delivered an accepted push and stayed up this long resets the backoff. */
@@ -83,6 +87,9 @@ export class IstiodSource {
   private work: Promise<void> = Promise.resolve();
   private saving: Promise<void> = Promise.resolve();
   private address = '';
+  private keeper: CertKeeper | undefined;
+  /** Set while neither the token nor the certificate can be used (said in /readyz and status). */
+  private credentialProblem: string | undefined;
 
   constructor(private readonly options: IstiodSourceOptions) {
     this.log = options.log.child({ source: 'istiod' });
@@ -138,6 +145,7 @@ export class IstiodSource {
     this.connection?.close();
     this.connection = undefined;
     this.connectedFlag = false;
+    this.keeper?.stop();
     await this.work;
     await this.saving;
   }
@@ -151,8 +159,9 @@ export class IstiodSource {
   describeTable(): string {
     const state = this.tableState;
     if (state === 'live') return `istiod table live (${this.records?.length ?? 0} hosts)`;
-    if (state === 'stale') return `istiod table stale since ${new Date(this.staleSince ?? Date.now()).toISOString()}`;
-    return 'istiod table never received';
+    const why = this.credentialProblem === undefined ? '' : `: ${this.credentialProblem}`;
+    if (state === 'stale') return `istiod table stale since ${new Date(this.staleSince ?? Date.now()).toISOString()}${why}`;
+    return `istiod table never received${why}`;
   }
 
   status(): Record<string, unknown> {
@@ -168,6 +177,7 @@ export class IstiodSource {
       nacks: this.counts.nacks,
       reconnects: this.counts.reconnects,
       lastError: this.lastProblem ?? null,
+      certificate: this.keeper?.status() ?? null,
     };
   }
 
@@ -177,6 +187,7 @@ export class IstiodSource {
       ...this.counts,
       lastPushSeconds: this.lastPushAt === undefined ? undefined : this.lastPushAt / 1000,
       tableNames: this.records?.length ?? 0,
+      certExpirySeconds: this.keeper?.current === undefined ? undefined : this.keeper.current.notAfter / 1000,
     };
   }
 
@@ -211,7 +222,8 @@ export class IstiodSource {
         this.openStream(ready.endpoint, ready.identity, ready.node);
       },
       (err: Error) => {
-        this.report(err.message);
+        if (err instanceof NoCredentialError) this.credentialProblem = err.message;
+        this.report(err.message, err instanceof NoCredentialError ? 'error' : 'warn');
         this.retry();
       },
     );
@@ -232,11 +244,26 @@ export class IstiodSource {
     const rootCert = await fs.readFile(ctx.settings.rootCert).catch((err: Error) => {
       throw new Error(`cannot read istiod's root certificate ${ctx.settings.rootCert}: ${err.message}`);
     });
-    const token = await readToken(ctx.settings.token).catch(() => undefined);
-    const tokenIssue = tokenProblem(token, ctx.settings.token);
-    if (token === undefined || token.token === '') throw new Error(`not connecting to istiod: ${tokenIssue}`);
     this.address = `${target.host}:${target.port}`;
-    return { endpoint: { ip, port: target.port, serverName: target.serverName, rootCert, clusterId: node.value.clusterId }, identity: { token: token.token }, node: node.value };
+    const endpoint: IstiodEndpoint = { ip, port: target.port, serverName: target.serverName, rootCert, clusterId: node.value.clusterId };
+    const tokenFile = ctx.settings.token;
+    const loadToken = (): Promise<TokenInfo | undefined> => readToken(tokenFile).catch(() => undefined);
+    const serviceAccount = ctx.clusterEnv.SERVICE_ACCOUNT?.trim() || serviceAccountOf(await loadToken());
+    if (serviceAccount === undefined) {
+      // No identity for a certificate: the token alone, as before.
+      const token = await loadToken();
+      const tokenIssue = tokenProblem(token, tokenFile);
+      if (token === undefined || token.token === '') throw new Error(`not connecting to istiod: ${tokenIssue}`);
+      return { endpoint, identity: { token: token.token }, node: node.value };
+    }
+    const dir = certsDir(ctx.stateDir);
+    if (this.keeper === undefined || this.keeper.dir !== dir || this.keeper.tokenFile !== tokenFile) {
+      this.keeper?.stop();
+      this.keeper = new CertKeeper({ log: this.log, dir, tokenFile, readToken: loadToken });
+    }
+    const identity = await this.keeper.identityFor(endpoint, spiffeId(mesh.trustDomain, node.value.namespace, serviceAccount));
+    this.credentialProblem = undefined;
+    return { endpoint, identity, node: node.value };
   }
 
   private openStream(endpoint: IstiodEndpoint, identity: ClientIdentity, node: ProxyNode): void {
@@ -256,7 +283,9 @@ export class IstiodSource {
       if (this.liveFlag) this.staleSince = Date.now();
       this.liveFlag = false;
       if (!this.running) return;
-      if (err !== undefined) this.report(describeCallError(err, endpoint, this.context), err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED ? 'error' : 'warn');
+      const authFailure = err !== undefined && (err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED);
+      if (authFailure && identity.certificate !== undefined) this.keeper?.certificateRejected();
+      if (err !== undefined) this.report(describeCallError(err, endpoint, identity, this.context), err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED ? 'error' : 'warn');
       else this.log.info(`istiod ended the stream (${why}); reconnecting`);
       if (accepted && Date.now() - openedAt >= HEALTHY_STREAM_MS) this.backoff.reset();
       this.retry();
@@ -355,9 +384,18 @@ function yieldToQueries(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
+/** `system:serviceaccount:<namespace>:<name>` → name. */
+function serviceAccountOf(token: TokenInfo | undefined): string | undefined {
+  const m = /^system:serviceaccount:[^:]+:([^:]+)$/.exec(token?.subject ?? '');
+  return m?.[1];
+}
+
 /** What the log says about a failed stream: for auth failures, what to fix. */
-function describeCallError(err: grpc.ServiceError, endpoint: IstiodEndpoint, ctx: IstiodContext | undefined): string {
+function describeCallError(err: grpc.ServiceError, endpoint: IstiodEndpoint, identity: ClientIdentity, ctx: IstiodContext | undefined): string {
   const where = `istiod ${endpoint.serverName} (${endpoint.ip}:${endpoint.port})`;
+  if (err.code === grpc.status.UNAUTHENTICATED && identity.certificate !== undefined) {
+    return `${where} refused the workload certificate (UNAUTHENTICATED: ${err.details}); reconnecting with the token`;
+  }
   if (err.code === grpc.status.UNAUTHENTICATED) {
     return `${where} refused the token (UNAUTHENTICATED: ${err.details}): is ${ctx?.settings.token ?? 'the token'} expired or for another cluster? make a new one with istioctl x workload entry configure and copy it there`;
   }

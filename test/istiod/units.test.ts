@@ -56,7 +56,7 @@ test('address: settings, else discoveryAddress; TLS name: settings, ISTIOD_SAN, 
   assert.equal(istiodTarget(base, mesh, {}), { host: 'istiod.istio-system.svc', port: 15012, serverName: 'istiod.istio-system.svc' });
   assert.equal(istiodTarget(base, mesh, { ISTIOD_SAN: 'istiod.example' })?.serverName, 'istiod.example');
   assert.equal(istiodTarget({ ...base, address: '[fd00::1]:15012', serverName: 'x.y' }, mesh, {}), { host: 'fd00::1', port: 15012, serverName: 'x.y' });
-  assert.is(istiodTarget(base, { proxyMetadata: {} }, {}), undefined);
+  assert.is(istiodTarget(base, { proxyMetadata: {}, trustDomain: 'cluster.local' }, {}), undefined);
 });
 
 test('token: exp decoded without verification; expired and missing are explained', () => {

@@ -62,11 +62,11 @@ export interface World {
 }
 
 /** A temp dir with istioctl's files (hosts maps istiod to 127.0.0.1) and a fake istiod with a fresh CA. */
-export async function makeWorld(): Promise<World> {
+export async function makeWorld(options: { ca?: boolean } = {}): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), 'meshdns-istiod-'));
   const ca = makeTestCa(join(dir, 'ca'));
   const token = tokenFor(1);
-  const istiod = new FakeIstiod({ key: ca.serverKey, cert: ca.serverCert, token, clusterId: CLUSTER_ID, nodeId: NODE_ID });
+  const istiod = new FakeIstiod({ key: ca.serverKey, cert: ca.serverCert, token, clusterId: CLUSTER_ID, nodeId: NODE_ID, ...(options.ca === true ? { ca: { key: ca.caKey, cert: ca.rootCert } } : {}) });
   const port = await istiod.start();
   // Names outside the mesh go to a fake upstream on loopback that knows none.
   const upstream = await startFakeUpstream(() => ({ kind: 'nxdomain' }));

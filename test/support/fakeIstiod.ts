@@ -8,6 +8,9 @@ import { DiscoveryRequestSchema, DiscoveryResponseSchema, type DiscoveryRequest,
 import { NameTableSchema, NameTable_NameInfoSchema } from '../../src/istiod/gen/istio/networking/nds/v1/nds_pb';
 import { ADS_METHOD } from '../../src/istiod/channel';
 import { NAME_TABLE_TYPE } from '../../src/istiod/nameTable';
+import { CREATE_CERTIFICATE_METHOD } from '../../src/istiod/certService';
+import { IstioCertificateRequestSchema, IstioCertificateResponseSchema, type IstioCertificateRequest, type IstioCertificateResponse } from '../../src/istiod/gen/security/v1alpha1/ca_pb';
+import { FakeCa } from './fakeCa';
 
 export interface FakeNameInfo {
   ips: string[];
@@ -35,6 +38,16 @@ export interface FakeIstiodOptions {
   clusterId: string;
   /** The node id expected, as a regular expression. */
   nodeId: RegExp;
+  /** Serve CreateCertificate signing with this CA, and accept its certificates on the ADS stream. */
+  ca?: { key: Buffer; cert: Buffer; trustDomain?: string };
+}
+
+/** One CreateCertificate call: how the caller proved itself, and the answer. */
+export interface CertRequest {
+  via: 'token' | 'certificate' | 'none';
+  caller?: string;
+  refused?: string;
+  at: number;
 }
 
 interface Stream {
@@ -48,6 +61,12 @@ export class FakeIstiod {
   /** Refusals sent (status code name and details). */
   readonly refusals: Array<{ code: string; details: string }> = [];
   readonly authorizations: string[] = [];
+  /** The SPIFFE identity of each ADS stream that came with a verified client certificate ('' when none). */
+  readonly peerIdentities: string[] = [];
+  readonly certRequests: CertRequest[] = [];
+  /** Lifetime of the certificates the CA signs. */
+  certTtlSeconds = 3600;
+  private readonly ca: FakeCa | undefined;
   private readonly server = new grpc.Server({ 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1 });
   private streams = new Set<Stream>();
   private streamCount = 0;
@@ -59,6 +78,23 @@ export class FakeIstiod {
 
   constructor(private readonly options: FakeIstiodOptions) {
     this.token = options.token;
+    this.ca = options.ca === undefined ? undefined : new FakeCa({ caKey: options.ca.key, caCert: options.ca.cert, trustDomain: options.ca.trustDomain ?? 'cluster.local' });
+    if (this.ca !== undefined) {
+      this.server.addService(
+        {
+          CreateCertificate: {
+            path: CREATE_CERTIFICATE_METHOD,
+            requestStream: false,
+            responseStream: false,
+            requestSerialize: (r: IstioCertificateRequest) => Buffer.from(toBinary(IstioCertificateRequestSchema, r)),
+            requestDeserialize: (b: Buffer) => fromBinary(IstioCertificateRequestSchema, b),
+            responseSerialize: (r: IstioCertificateResponse) => Buffer.from(toBinary(IstioCertificateResponseSchema, r)),
+            responseDeserialize: (b: Buffer) => fromBinary(IstioCertificateResponseSchema, b),
+          },
+        },
+        { CreateCertificate: (call: grpc.ServerUnaryCall<IstioCertificateRequest, IstioCertificateResponse>, cb: grpc.sendUnaryData<IstioCertificateResponse>) => void this.onCreateCertificate(call, cb) },
+      );
+    }
     this.server.addService(
       {
         StreamAggregatedResources: {
@@ -76,7 +112,11 @@ export class FakeIstiod {
   }
 
   async start(port = 0): Promise<number> {
-    const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: this.options.key, cert_chain: this.options.cert }], false);
+    const pair = [{ private_key: this.options.key, cert_chain: this.options.cert }];
+    const creds = this.options.ca === undefined ? grpc.ServerCredentials.createSsl(null, pair, false) : grpc.ServerCredentials.createSsl(this.options.ca.cert, pair, true);
+    // A client certificate is asked for but not required (a proxy may come with a token only);
+    // one that does not verify leaves the call unauthenticated, as in istiod.
+    if (this.options.ca !== undefined) Object.assign(creds._getConstructorOptions() ?? {}, { rejectUnauthorized: false });
     this.port = await new Promise<number>((resolve, reject) => this.server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
     return this.port;
   }
@@ -95,7 +135,9 @@ export class FakeIstiod {
     const md = call.metadata;
     const authorization = String(md.get('authorization')[0] ?? '');
     this.authorizations.push(authorization);
-    if (authorization !== `Bearer ${this.token}`) return this.refuse(call, grpc.status.UNAUTHENTICATED, 'authentication failure');
+    const peer = this.peerIdentity(call);
+    this.peerIdentities.push(peer ?? '');
+    if (peer === undefined && authorization !== `Bearer ${this.token}`) return this.refuse(call, grpc.status.UNAUTHENTICATED, 'authentication failure');
     if (String(md.get('clusterid')[0] ?? '') !== this.options.clusterId) return this.refuse(call, grpc.status.INVALID_ARGUMENT, `clusterid header ${JSON.stringify(md.get('clusterid')[0])} is not ${this.options.clusterId}`);
     const stream: Stream = { id: ++this.streamCount, call, authorization };
     let first = true;
@@ -128,6 +170,40 @@ export class FakeIstiod {
     });
     call.on('error', drop);
     call.on('cancelled', drop);
+  }
+
+  /** The URI SAN of a client certificate the TLS layer verified against the CA. */
+  private peerIdentity(call: { getAuthContext(): { sslPeerCertificate?: { subjectaltname?: string } } | null }): string | undefined {
+    const cert = call.getAuthContext()?.sslPeerCertificate;
+    const m = /URI:([^,\s]+)/.exec(cert?.subjectaltname ?? '');
+    return m?.[1];
+  }
+
+  /** The caller's identity from the token's `sub` (system:serviceaccount:<ns>:<sa>). */
+  private tokenIdentity(authorization: string): string | undefined {
+    if (this.ca === undefined || authorization !== `Bearer ${this.token}`) return undefined;
+    const claims = JSON.parse(Buffer.from(this.token.split('.')[1] ?? '', 'base64url').toString() || '{}') as { sub?: string };
+    const m = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(claims.sub ?? '');
+    return m === null ? undefined : this.ca.identity(m[1], m[2]);
+  }
+
+  private async onCreateCertificate(call: grpc.ServerUnaryCall<IstioCertificateRequest, IstioCertificateResponse>, cb: grpc.sendUnaryData<IstioCertificateResponse>): Promise<void> {
+    const authorization = String(call.metadata.get('authorization')[0] ?? '');
+    const peer = this.peerIdentity(call);
+    const fromToken = this.tokenIdentity(authorization);
+    const caller = peer ?? fromToken;
+    const entry: CertRequest = { via: peer !== undefined ? 'certificate' : fromToken !== undefined ? 'token' : 'none', caller, at: Date.now() };
+    this.certRequests.push(entry);
+    const fail = (code: grpc.status, details: string): void => {
+      entry.refused = `${grpc.status[code]}: ${details}`;
+      this.notify();
+      cb({ code, details });
+    };
+    if (caller === undefined || this.ca === undefined) return fail(grpc.status.UNAUTHENTICATED, 'authentication failure');
+    const signed = await this.ca.sign(call.request.csr, caller, this.certTtlSeconds);
+    if (typeof signed === 'string') return fail(grpc.status.PERMISSION_DENIED, signed);
+    this.notify();
+    cb(null, create(IstioCertificateResponseSchema, { certChain: signed }));
   }
 
   /** What istiod checks: a sidecar node id, metadata values that are strings, no WorkloadEntry keys. */

@@ -9,6 +9,8 @@ export interface TestCa {
   rootCert: Buffer;
   serverKey: Buffer;
   serverCert: Buffer;
+  /** The CA's own key (the fake istiod's CA signs workload certificates with it). */
+  caKey: Buffer;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -29,6 +31,7 @@ export function makeTestCa(dir: string, serverName = 'istiod.istio-system.svc'):
     rootCert: readFileSync(join(dir, 'root-cert.pem')),
     serverKey: readFileSync(join(dir, 'server.key')),
     serverCert: readFileSync(join(dir, 'server.pem')),
+    caKey: readFileSync(join(dir, 'ca.key')),
   };
 }
 

@@ -128,6 +128,8 @@ if (steps()) {
     box().writeFile('/srv/fake-istiod/server.pem', ca.serverCert);
     box().writeFile('/srv/fake-istiod/token', token);
     box().writeFile('/srv/fake-istiod/cluster-id', 'cluster-vm');
+    box().writeFile('/srv/fake-istiod/ca.key', ca.caKey);
+    box().writeFile('/srv/fake-istiod/root-cert.pem', ca.rootCert);
     box().writeFile('/srv/fake-istiod/table.json', JSON.stringify(TABLE));
     assert.is(box().sh('ls /etc/meshdns/registry.d | wc -l').trim(), '0', 'no registry files');
     box().sh('systemd-run --unit=fake-istiod --collect -p WorkingDirectory=/mnt/src node /mnt/src/dist/test/support/fakeIstiodMain.js /srv/fake-istiod 15012');
@@ -157,6 +159,15 @@ if (steps()) {
     const status = box().sh('meshdns status');
     assert.match(status, /istiod: +istiod\.istio-system\.svc:15012 connected; table live, 2 hosts/);
     box().sh('test -s /var/lib/meshdns/istiod-nametable.pb');
+  });
+
+  step('the workload certificate (key and CSR made on Node 18): got with the token, the stream on it, key 0600 owned by the service user', () => {
+    const seen = JSON.parse(box().sh('cat /srv/fake-istiod/seen.json')) as { certRequests: Array<{ via: string; caller?: string; refused?: string }>; peerIdentities: string[] };
+    assert.equal(seen.certRequests.map((r) => [r.via, r.caller, r.refused]), [['token', 'spiffe://cluster.local/ns/ns1/sa/vm-sa', undefined]]);
+    assert.is(seen.peerIdentities[0], 'spiffe://cluster.local/ns/ns1/sa/vm-sa');
+    // The unit has no User=: the service user is root.
+    assert.is(box().sh('stat -c "%a %U" /var/lib/meshdns/certs/key.pem').trim(), '600 root');
+    assert.match(box().sh('meshdns status'), /certificate spiffe:\/\/cluster\.local\/ns\/ns1\/sa\/vm-sa, valid until \d{4}-/);
   });
 
   step('istiod stopped, meshdns restarted: the saved table is served, status says stale', async () => {

@@ -120,6 +120,7 @@ export function createPromMetrics(source: MetricsSource, counts: Float64Array): 
   gauge('meshdns_istiod_reconnects_total', 'Reconnects to istiod after the stream ended or failed.', () => istiod()?.reconnects);
   gauge('meshdns_istiod_last_push_timestamp_seconds', 'When istiod last pushed a name table that was accepted.', () => istiod()?.lastPushSeconds);
   gauge('meshdns_istiod_table_names', 'Hosts in the name table from istiod.', () => istiod()?.tableNames);
+  gauge('meshdns_istiod_cert_expiry_timestamp_seconds', "When the workload certificate from istiod's CA expires; absent while there is none.", () => istiod()?.certExpirySeconds);
   // prom-client samples event-loop delay with a 10 ms timer by default, waking an idle VM a
   // hundred times a second (docs/DECISIONS.md). One sample a second still shows a stalled loop.
   collectDefaultMetrics({ register: registry, prefix: 'meshdns_', eventLoopMonitoringPrecision: 1000 });
