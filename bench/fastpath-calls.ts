@@ -12,7 +12,7 @@
 import { ResponseCache } from '../src/dns/cache/responseCache';
 import { createFastPath } from '../src/dns/fastPath';
 import { parseQuery } from '../src/dns/wire';
-import { buildNameTable } from '../src/nametable';
+import { buildNameTable } from '../test/support/buildNameTable';
 
 const mode = process.argv[2] === 'cached' ? 'cached' : 'local';
 const count = Number(process.argv[3] ?? 200_000);

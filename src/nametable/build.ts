@@ -7,7 +7,6 @@
  */
 import type { HostsEntry } from '../config/types';
 import type { Allocations } from '../registry/allocator';
-import type { ServiceRecord } from '../registry/types';
 import { VipOwnership } from '../registry/vipOwnership';
 import { BOTH_FAMILIES, deriveNames, normalizeName, type NameContext } from './derive';
 import type { VmFamilies } from './ipFamily';
@@ -131,32 +130,4 @@ export class TableBuilder {
     }
     unit.contributions = NO_CONTRIBUTIONS;
   }
-}
-
-/** Everything the one-shot table is a pure function of (tests, `meshdns table`). */
-export interface TableInputs {
-  records: readonly ServiceRecord[];
-  /** Local VIPs by `namespace/name/host` (as the VIP state file keeps them). */
-  allocations: Readonly<Allocations>;
-  hostsFiles: ReadonlyArray<{ file: string; entries: readonly HostsEntry[] }>;
-  clusterDomain: string;
-  namespace: string;
-  searchDomains: readonly string[];
-}
-
-/**
- * Build the table in one go (docs/ARCHITECTURE.md §2). Pure: same inputs, same table. The records are taken
- * as they are (endpoints already attached); `allocations` seed the allocator, so the VIPs are
- * the given ones.
- */
-export function buildNameTable(inputs: TableInputs): NameTable {
-  const builder = new TableBuilder(inputs.allocations);
-  return builder.update({
-    files: [{ file: '', records: inputs.records, endpointSets: [] }],
-    hostsFiles: inputs.hostsFiles,
-    clusterDomain: inputs.clusterDomain,
-    namespace: inputs.namespace,
-    searchDomains: inputs.searchDomains,
-    autoAllocate: Object.keys(inputs.allocations).length > 0,
-  }).table;
 }

@@ -1,6 +1,6 @@
 export type { Lookup, NameInfo, NameOrigin, NameTable, SrvLookup } from './types';
-export { buildNameTable, TableBuilder } from './build';
-export type { TableInputs, BuilderInputs, BuildResult, RegistryFileInput } from './build';
+export { TableBuilder } from './build';
+export type { BuilderInputs, BuildResult, RegistryFileInput } from './build';
 export { addressOfReverseName } from './reverse';
 export { tableRows, formatTableText } from './rows';
 export type { TableRow } from './rows';

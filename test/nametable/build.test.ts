@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { buildNameTable, type TableInputs } from '../../src/nametable';
+import { buildNameTable, type TableInputs } from '../support/buildNameTable';
 import { allocateVips } from '../support/vipOracle';
 import type { ServiceRecord } from '../../src/registry/types';
 import { se, svc } from './records';

@@ -9,7 +9,7 @@ import { ResponseCache } from '../../../src/dns/cache/responseCache';
 import { createCacheHandler } from '../../../src/dns/cache/cacheHandler';
 import { createFastPath } from '../../../src/dns/fastPath';
 import { parseQuery } from '../../../src/dns/wire';
-import { buildNameTable } from '../../../src/nametable';
+import { buildNameTable } from '../../support/buildNameTable';
 
 const emptyTable = buildNameTable({ records: [], hostsFiles: [], clusterDomain: 'cluster.local', namespace: 'default', searchDomains: [], allocations: {} });
 
