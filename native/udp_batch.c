@@ -23,6 +23,11 @@
  *   stats(handle) -> [batches, datagrams, sendErrors]
  *   close(handle)
  *   trimMalloc() -> boolean; skipIdleTimePoll() -> boolean    (process-wide; see each function)
+ *   storeCreate() -> store        an answer store (answer_store.c), freed when JS lets go of it
+ *   answerFromStore(handle, store) datagrams the store answers never reach onBatch: their inMeta
+ *                                 length is -2 and their reply is already in outData
+ *   storePut(store, key, reply) -> boolean; storeClear(store); storeSize(store) -> number;
+ *   storeTakeCounts(store) -> [A, AAAA] replies sent from the store since the last call
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -39,18 +44,33 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "answer_store.h"
+
 #define BATCH 32
 #define SLOT 65536
 #define ADDR 32
 /* Batches per readiness event before yielding to the rest of the event loop (timers, TCP, reloads). */
 #define ROUNDS 8
 
-enum { REF_ON_BATCH, REF_IN, REF_META, REF_ADDRS, REF_OUT, REF_OUT_LENGTHS, REF_RESOURCE, REF_COUNT };
+enum { REF_ON_BATCH, REF_IN, REF_META, REF_ADDRS, REF_OUT, REF_OUT_LENGTHS, REF_RESOURCE, REF_STORE, REF_COUNT };
+
+/* First field of what a JS external of this addon points at: a socket handle passed where a store
+   is expected (or the other way round) is a TypeError, not a misread struct. */
+#define SOCKET_MAGIC 0x736f636bu
+#define STORE_MAGIC 0x73746f72u
 
 typedef struct {
+  uint32_t magic;
+  answer_store *store;
+} store_box;
+
+typedef struct {
+  uint32_t magic;
   int fd;
   int started;
   int closing;
+  /* Answers from this store before JS (listeners whose fast path may answer); held by REF_STORE. */
+  answer_store *store;
   uv_poll_t poll;
   napi_env env;
   napi_ref refs[REF_COUNT];
@@ -99,7 +119,11 @@ static udp_socket *unwrap(napi_env env, napi_value value) {
   }
   napi_get_value_external(env, value, &data);
   udp_socket *s = data;
-  if (s == NULL || s->closing) {
+  if (s == NULL || s->magic != SOCKET_MAGIC) {
+    napi_throw_type_error(env, NULL, "udp_batch: not a socket handle");
+    return NULL;
+  }
+  if (s->closing) {
     napi_throw_error(env, "ERR_SOCKET_DGRAM_NOT_RUNNING", "udp_batch: socket is closed");
     return NULL;
   }
@@ -173,6 +197,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     close(fd);
     return throw_errno(env, ENOMEM, "calloc");
   }
+  s->magic = SOCKET_MAGIC;
   s->fd = fd;
   s->env = env;
   s->poll_released = 1; /* no poll handle yet */
@@ -266,15 +291,26 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     }
     int count = recvmmsg(s->fd, s->recv_msgs, BATCH, MSG_DONTWAIT, NULL);
     if (count <= 0) break;
+    int for_js = 0;
     for (int i = 0; i < count; i++) {
       struct msghdr *h = &s->recv_msgs[i].msg_hdr;
-      s->in_meta[i * 2] = (h->msg_flags & MSG_TRUNC) ? -1 : (int32_t)s->recv_msgs[i].msg_len;
+      int32_t length = (h->msg_flags & MSG_TRUNC) ? -1 : (int32_t)s->recv_msgs[i].msg_len;
       s->in_meta[i * 2 + 1] = (int32_t)h->msg_namelen;
       s->out_lengths[i] = 0;
+      if (length > 0 && s->store != NULL) {
+        size_t written = store_answer(s->store, s->in + (size_t)i * SLOT, (size_t)length, s->out + (size_t)i * SLOT);
+        if (written > 0) {
+          s->out_lengths[i] = (int32_t)written;
+          length = -2;
+        }
+      }
+      s->in_meta[i * 2] = length;
+      if (length >= 0) for_js++;
     }
     s->batches++;
     s->datagrams += count;
-    if (!deliver(s, count) || s->closing) break;
+    /* A batch the store answered whole never enters JS. */
+    if (for_js > 0 && (!deliver(s, count) || s->closing)) break;
     send_replies(s, count);
     /* A short batch drained the queue: save the recvmmsg that would only say EAGAIN. */
     if (count < BATCH) break;
@@ -390,6 +426,114 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static void on_store_collected(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  store_box *box = data;
+  store_free(box->store);
+  free(box);
+}
+
+static napi_value js_store_create(napi_env env, napi_callback_info info) {
+  (void)info;
+  store_box *box = calloc(1, sizeof *box);
+  if (box == NULL || (box->store = store_new()) == NULL) {
+    free(box);
+    return throw_errno(env, ENOMEM, "calloc");
+  }
+  box->magic = STORE_MAGIC;
+  napi_value handle;
+  if (napi_create_external(env, box, on_store_collected, NULL, &handle) != napi_ok) {
+    store_free(box->store);
+    free(box);
+    napi_throw_error(env, NULL, "udp_batch: napi_create_external");
+    return NULL;
+  }
+  return handle;
+}
+
+/* The store behind a value made by storeCreate. */
+static answer_store *store_of(napi_env env, napi_value value) {
+  void *data = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external || napi_get_value_external(env, value, &data) != napi_ok || data == NULL ||
+      ((store_box *)data)->magic != STORE_MAGIC) {
+    napi_throw_type_error(env, NULL, "udp_batch: not an answer store");
+    return NULL;
+  }
+  return ((store_box *)data)->store;
+}
+
+static napi_value js_answer_from_store(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  udp_socket *s = unwrap(env, argv[0]);
+  if (s == NULL) return NULL;
+  answer_store *store = store_of(env, argv[1]);
+  if (store == NULL) return NULL;
+  if (s->refs[REF_STORE] != NULL) napi_delete_reference(env, s->refs[REF_STORE]);
+  CHECK(env, napi_create_reference(env, argv[1], 1, &s->refs[REF_STORE]));
+  s->store = store;
+  return NULL;
+}
+
+static napi_value js_store_put(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!get_args(env, info, 3, argv)) return NULL;
+  answer_store *store = store_of(env, argv[0]);
+  if (store == NULL) return NULL;
+  void *key, *reply;
+  size_t key_length, reply_length;
+  bool is_buffer;
+  napi_is_buffer(env, argv[1], &is_buffer);
+  if (!is_buffer) goto bad;
+  napi_is_buffer(env, argv[2], &is_buffer);
+  if (!is_buffer) goto bad;
+  napi_get_buffer_info(env, argv[1], &key, &key_length);
+  napi_get_buffer_info(env, argv[2], &reply, &reply_length);
+  napi_value result;
+  CHECK(env, napi_get_boolean(env, store_put(store, key, key_length, reply, reply_length) != 0, &result));
+  return result;
+bad:
+  napi_throw_type_error(env, NULL, "udp_batch: storePut(store, key Buffer, reply Buffer)");
+  return NULL;
+}
+
+static napi_value js_store_clear(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  answer_store *store = store_of(env, argv[0]);
+  if (store == NULL) return NULL;
+  store_clear(store);
+  return NULL;
+}
+
+static napi_value js_store_size(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  answer_store *store = store_of(env, argv[0]);
+  if (store == NULL) return NULL;
+  napi_value result;
+  CHECK(env, napi_create_uint32(env, store_size(store), &result));
+  return result;
+}
+
+static napi_value js_store_take_counts(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  answer_store *store = store_of(env, argv[0]);
+  if (store == NULL) return NULL;
+  double figures[2];
+  store_take_counts(store, &figures[0], &figures[1]);
+  napi_value result, value;
+  CHECK(env, napi_create_array_with_length(env, 2, &result));
+  for (uint32_t i = 0; i < 2; i++) {
+    CHECK(env, napi_create_double(env, figures[i], &value));
+    CHECK(env, napi_set_element(env, result, i, value));
+  }
+  return result;
+}
+
 static void on_closed(uv_handle_t *handle) {
   udp_socket *s = handle->data;
   close(s->fd);
@@ -404,8 +548,9 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   void *data = NULL;
   napi_get_value_external(env, argv[0], &data);
   udp_socket *s = data;
-  if (s == NULL || s->closing) return NULL;
+  if (s == NULL || s->magic != SOCKET_MAGIC || s->closing) return NULL;
   s->closing = 1;
+  s->store = NULL;
   for (int i = 0; i < REF_COUNT; i++) {
     if (s->refs[i] != NULL) napi_delete_reference(env, s->refs[i]);
     s->refs[i] = NULL;
@@ -478,6 +623,12 @@ static napi_value init(napi_env env, napi_value exports) {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"trimMalloc", NULL, js_trim_malloc, NULL, NULL, NULL, napi_default, NULL},
       {"skipIdleTimePoll", NULL, js_skip_idle_time_poll, NULL, NULL, NULL, napi_default, NULL},
+      {"storeCreate", NULL, js_store_create, NULL, NULL, NULL, napi_default, NULL},
+      {"answerFromStore", NULL, js_answer_from_store, NULL, NULL, NULL, napi_default, NULL},
+      {"storePut", NULL, js_store_put, NULL, NULL, NULL, napi_default, NULL},
+      {"storeClear", NULL, js_store_clear, NULL, NULL, NULL, napi_default, NULL},
+      {"storeSize", NULL, js_store_size, NULL, NULL, NULL, napi_default, NULL},
+      {"storeTakeCounts", NULL, js_store_take_counts, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_value batch, slot, addr;
   napi_create_uint32(env, BATCH, &batch);

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds native/udp_batch.c into <out>/native/udp_batch.node (default out: dist).
+// Builds native/udp_batch.c and native/answer_store.c into <out>/native/udp_batch.node (default out: dist).
 //
 // The addon is optional at run time (meshdns falls back to Node's dgram), so a machine without a
 // C compiler or Node's headers still installs: this prints why and exits 0. With CI=true or
@@ -14,7 +14,7 @@ const args = process.argv.slice(2);
 const outIndex = args.indexOf('--out');
 const outDir = resolve(outIndex >= 0 ? args[outIndex + 1] : join(root, 'dist'));
 const required = args.includes('--require') || process.env.CI === 'true';
-const source = join(root, 'native', 'udp_batch.c');
+const sources = ['udp_batch.c', 'answer_store.c'].map((file) => join(root, 'native', file));
 const target = join(outDir, 'native', 'udp_batch.node');
 
 function fail(reason) {
@@ -44,7 +44,7 @@ mkdirSync(dirname(target), { recursive: true });
 try {
   execFileSync(
     compiler,
-    ['-O2', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-fvisibility=hidden', '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-Wl,-z,relro,-z,now', '-DNODE_GYP_MODULE_NAME=udp_batch', `-I${include}`, '-o', target, source],
+    ['-O2', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-fvisibility=hidden', '-D_FORTIFY_SOURCE=2', '-fstack-protector-strong', '-Wl,-z,relro,-z,now', '-DNODE_GYP_MODULE_NAME=udp_batch', `-I${include}`, '-o', target, ...sources],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
 } catch (err) {

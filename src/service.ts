@@ -9,6 +9,7 @@ import { RESOLVED_UPLINKS_FILE } from './system/resolvconf';
 import { shouldManageResolvConf } from './config/effective';
 import { createPipeline } from './dns/pipeline';
 import { createFastPath, type FastPath } from './dns/fastPath';
+import { createAnswerStore } from './dns/udp/answerStore';
 import { collectGarbageIfLarge, collectWhenSettled, holdYoungGeneration, releaseYoungGeneration } from './system/memory';
 import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
@@ -125,6 +126,7 @@ export class MeshDnsService {
     });
     this.metrics = new MeshDnsMetrics({
       tableNames: () => this.tableValue?.size ?? 0,
+      settleQueryCounts: () => this.fastPath?.settleCounts(),
       tableSources: () => ({ ...tableSources(this.snapshot), ...(this.istiod === undefined ? {} : { istiod: this.istiod.stats().tableNames }) }),
       cache: () => this.cache?.stats(),
       reloads: () => ({
@@ -149,6 +151,7 @@ export class MeshDnsService {
   /** SIGUSR2: switch between the configured level and debug (per-query lines) at runtime. */
   toggleDebug(): void {
     this.queryLog.toggleDebug(this.snapshot?.settings.log.level ?? 'info');
+    this.fastPath?.sync();
   }
 
   /** Alive: the event loop runs (this is answered from it). */
@@ -173,6 +176,7 @@ export class MeshDnsService {
       listen: this.listenAddresses,
       udpEngine: this.server?.udpEngine,
       fastPathTemplates: this.fastPath?.size ?? 0,
+      answerStoreReplies: this.fastPath?.store?.size,
       capture: this.captureState(),
       snapshot: this.snapshot,
       upstreams: this.upstreams,
@@ -235,9 +239,10 @@ export class MeshDnsService {
 
     // The one place MESHDNS_UDP_ENGINE is read: the listeners and the forwarder get the engine.
     const udpChoice = this.options.udpEngine ?? parseUdpEngineChoice(process.env.MESHDNS_UDP_ENGINE);
+    const udpEngine = chooseUdpEngine(udpChoice).engine;
     this.cache = new ResponseCache({ maxEntries: snap.settings.cache.maxEntries });
     this.forward = createForwardHandler({
-      udpEngine: chooseUdpEngine(udpChoice).engine,
+      udpEngine,
       upstreams: this.upstreamSelection.forwardTo,
       timeoutMs: forwardTimeoutMs(snap),
       attempts: forwardAttempts(snap),
@@ -260,9 +265,10 @@ export class MeshDnsService {
       ttl: () => this.ttl,
       enabled: () => !this.queryLog.debugging,
       cache: snap.settings.cache.maxEntries > 0 ? this.cache : undefined,
-      onAnswered: (qtype, source) => {
-        if (this.queryLog.countingQueries) this.metrics.countFastUdpAnswer(qtype, source);
+      onAnswered: (qtype, source, count) => {
+        if (this.queryLog.countingQueries) this.metrics.countFastUdpAnswers(qtype, source, count);
       },
+      store: udpEngine === 'native' ? createAnswerStore() : undefined,
     });
     // Never an open resolver: a listener beyond loopback needs allowFrom (checked by the settings
     // parser), and then every packet's source is checked.
@@ -278,6 +284,7 @@ export class MeshDnsService {
       udpEngine: udpChoice,
       wantsRemoteAddress: allowed !== undefined,
       fastAnswer: this.fastPath.answer,
+      answerStore: this.fastPath.store?.handle,
     });
     if (this.server.udpEngineUnavailable !== undefined) this.log.warn(`UDP through Node's ${this.server.udpEngineNote}`);
     this.startSettings = snap.settings;
@@ -346,6 +353,8 @@ export class MeshDnsService {
     this.snapshot = snap;
     this.ttl = snap.settings.ttl;
     this.tableValue = build.table;
+    // Queries the native answer store takes never reach the fast path: tell it now.
+    this.fastPath?.sync();
     this.upstreamSelection.use(choice, this.server !== undefined);
     this.istiod?.setContext(istiodContext(snap, this.upstreams));
     // enabled: auto turns on when istioctl's token and root certificate appear (off needs a restart).

@@ -1,6 +1,7 @@
 import type { NameTable } from '../nametable/types';
 import type { FastCacheQuery } from './cache/responseCache';
 import { answerFromTable } from './meshHandler';
+import type { AnswerStore } from './udp/answerStore';
 import type { FastAnswer } from './udp/batchListener';
 import { MAX_LABEL_LENGTH, needsEscape, parseQuery } from './wire';
 import { HEADER_LENGTH, RRClass, RRType, UDP_DEFAULT_MAX } from './wire/constants';
@@ -18,6 +19,11 @@ import { HEADER_LENGTH, RRClass, RRType, UDP_DEFAULT_MAX } from './wire/constant
  * A name the table does not answer may be a cache hit: the cache writes its reply the way the
  * cache handler would (`ResponseCache.answerInto`). Anything else (other shapes, misses, replies
  * a client limit would truncate) returns 0 and takes the general path.
+ *
+ * With a native answer store (udp/answerStore.ts) every local template is also put there, and the
+ * native engine answers later queries for it without calling JS at all. The store is cleared
+ * with the templates; `sync()` must be called when the table, the TTL or `enabled()` may have
+ * changed, since queries the store answers never reach `answer` to notice.
  */
 export interface FastPathOptions {
   table(): NameTable | undefined;
@@ -26,8 +32,10 @@ export interface FastPathOptions {
   enabled(): boolean;
   /** The response cache, when it is on. */
   cache?: { answerInto(query: FastCacheQuery, out: Buffer, outStart: number): number };
-  /** Called for every reply the fast path sends (metrics). */
-  onAnswered(qtype: number, source: 'local' | 'cached'): void;
+  /** Called for the replies the fast path sends (metrics): `count` of them, of one type and source. */
+  onAnswered(qtype: number, source: 'local' | 'cached', count: number): void;
+  /** The native engine's copy of the local templates, when UDP runs on it. */
+  store?: AnswerStore;
 }
 
 /** Templates kept across all (type, EDNS) maps before they are dropped and rebuilt on demand. */
@@ -41,8 +49,14 @@ const ROTATING = Buffer.alloc(0);
 
 export interface FastPath {
   answer: FastAnswer;
+  /** The native store the listeners answer from (the one given in the options). */
+  readonly store: AnswerStore | undefined;
   /** Number of templates held (tests, status). */
   readonly size: number;
+  /** Drops the templates (and the store's) if the table, the TTL or `enabled()` changed since they were made. */
+  sync(): void;
+  /** Reports the store's answers since the last call through `onAnswered` (before metrics are read). */
+  settleCounts(): void;
 }
 
 export function createFastPath(options: FastPathOptions): FastPath {
@@ -53,14 +67,26 @@ export function createFastPath(options: FastPathOptions): FastPath {
   let templatesTtl = -1;
   const keyScratch = Buffer.allocUnsafe(255);
 
+  const store = options.store;
+
   const forget = (): void => {
     for (const map of templates) map.clear();
     templateCount = 0;
+    store?.clear();
+  };
+
+  const sync = (): void => {
+    if (templateCount === 0) return;
+    if (!options.enabled() || options.table() !== templatesFor || options.ttl() !== templatesTtl) forget();
   };
 
   const answer: FastAnswer = (data, start, length, out, outStart) => {
     const end = start + length;
-    if (length < HEADER_LENGTH + 5 || !options.enabled()) return 0;
+    if (!options.enabled()) {
+      if (templateCount > 0) forget();
+      return 0;
+    }
+    if (length < HEADER_LENGTH + 5) return 0;
     // QR=0, opcode QUERY; QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 0 or 1.
     if ((data[start + 2] & 0xf8) !== 0) return 0;
     if (data[start + 4] !== 0 || data[start + 5] !== 1 || data[start + 6] !== 0 || data[start + 7] !== 0) return 0;
@@ -123,6 +149,9 @@ export function createFastPath(options: FastPathOptions): FastPath {
       if (templateCount >= MAX_TEMPLATES) forget();
       map.set(key, template);
       templateCount++;
+      if (store !== undefined && template !== NOT_LOCAL && template !== ROTATING) {
+        store.put((qtype === RRType.A ? 0 : 3) + ednsState, lowerCaseWireName(data, start + HEADER_LENGTH, nameEnd), template);
+      }
     }
     if (template === ROTATING) return 0;
     if (template === NOT_LOCAL) {
@@ -132,7 +161,7 @@ export function createFastPath(options: FastPathOptions): FastPath {
         out,
         outStart,
       );
-      if (written > 0) options.onAnswered(qtype, 'cached');
+      if (written > 0) options.onAnswered(qtype, 'cached', 1);
       return written;
     }
 
@@ -145,16 +174,35 @@ export function createFastPath(options: FastPathOptions): FastPath {
     out[outStart + 2] = (template[2] & 0xfe) | (data[start + 2] & 0x01);
     out[outStart + 3] = (template[3] & 0xef) | (data[start + 3] & 0x10);
     for (let i = start + HEADER_LENGTH, o = outStart + HEADER_LENGTH; i < nameEnd; i++, o++) out[o] = data[i];
-    options.onAnswered(qtype, 'local');
+    options.onAnswered(qtype, 'local', 1);
     return template.length;
   };
 
   return {
     answer,
+    store,
     get size() {
       return templateCount;
     },
+    sync,
+    settleCounts() {
+      if (store === undefined) return;
+      const { a, aaaa } = store.takeCounts();
+      if (a > 0) options.onAnswered(RRType.A, 'local', a);
+      if (aaaa > 0) options.onAnswered(RRType.AAAA, 'local', aaaa);
+    },
   };
+}
+
+/** The question's wire name (labels with their length bytes, the root's zero) in lower case: the store's key. */
+function lowerCaseWireName(data: Buffer, start: number, end: number): Buffer {
+  const name = Buffer.from(data.subarray(start, end));
+  for (let i = 0; i < name.length; ) {
+    const labelEnd = i + 1 + name[i];
+    for (let j = i + 1; j < labelEnd; j++) if (name[j] >= 0x41 && name[j] <= 0x5a) name[j] |= 0x20;
+    i = labelEnd;
+  }
+  return name;
 }
 
 /**

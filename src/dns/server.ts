@@ -5,7 +5,7 @@ import { formatHostPort } from '../config/hostPort';
 import type { Reply } from './types';
 import { literalLookup } from './literalLookup';
 import { respond, type ReplyWriter } from './respond';
-import { loadUdpBatch } from './udp/binding';
+import { loadUdpBatch, type NativeAnswerStoreHandle } from './udp/binding';
 import { chooseUdpEngine, parseUdpEngineChoice, type UdpEngineChoice } from './udp/engine';
 
 export { chooseUdpEngine, parseUdpEngineChoice, type UdpEngineChoice };
@@ -35,6 +35,8 @@ export interface ServerOptions {
   udpEngine?: UdpEngineChoice;
   /** The hot-shape answerer for the native engine (see FastAnswer); it bypasses `handle`. */
   fastAnswer?: FastAnswer;
+  /** The fast path's native answer store (udp/answerStore.ts), answered from on the native engine. */
+  answerStore?: NativeAnswerStoreHandle;
   /** The handler reads the client address (access control): decode it for every datagram. */
   wantsRemoteAddress?: boolean;
 }
@@ -82,6 +84,7 @@ function bindNativeUdp(address: ListenAddress, handle: PacketHandler, options: S
     return startBatchListener(loaded.binding, address.host, address.port, address.family, {
       handle: (packet, remote) => handle(packet, 'udp', remote),
       fastAnswer: options.fastAnswer,
+      answerStore: options.answerStore,
       wantsRemoteAddress: options.wantsRemoteAddress ?? true,
       onHandlerError: onError,
       bufferBytes: SOCKET_BUFFER_BYTES,

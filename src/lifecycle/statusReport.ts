@@ -24,6 +24,8 @@ export interface StatusParts {
   listen: readonly ListenAddress[];
   udpEngine: 'native' | 'node' | undefined;
   fastPathTemplates: number;
+  /** Replies the native engine answers without entering JS (dns/udp/answerStore.ts); undefined without it. */
+  answerStoreReplies: number | undefined;
   capture: CaptureState;
   snapshot: Snapshot | undefined;
   upstreams: readonly Upstream[];
@@ -50,6 +52,7 @@ export function statusReport(parts: StatusParts): Record<string, unknown> {
     listen: parts.listen.map(formatHostPort),
     udpEngine: parts.udpEngine ?? null,
     fastPathTemplates: parts.fastPathTemplates,
+    answerStoreReplies: parts.answerStoreReplies ?? null,
     resolvConf: { ...parts.capture, path: parts.snapshot?.settings.resolvConf.path },
     upstreams: parts.upstreams.map(formatHostPort),
     loopingUpstreams: parts.loopingUpstreams,

@@ -191,9 +191,11 @@ function answerSet(reply: Buffer): string[] {
 }
 
 test('the end-to-end runs above went through the fast path', () => {
-  const status = native.service.status() as { udpEngine: string; fastPathTemplates: number };
+  const status = native.service.status() as { udpEngine: string; fastPathTemplates: number; answerStoreReplies: number };
   assert.is(status.udpEngine, 'native');
   assert.ok(status.fastPathTemplates > 5, `${status.fastPathTemplates} templates`);
+  // The repeated variants of those rows were answered by the native answer store: same bytes.
+  assert.ok(status.answerStoreReplies > 5, `${status.answerStoreReplies} replies in the native answer store`);
 });
 
 test.run();

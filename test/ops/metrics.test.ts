@@ -71,6 +71,14 @@ test('counters after a known sequence of queries are exact', async () => {
   assert.ok(sampleValue(m, 'meshdns_process_resident_memory_bytes') > 0, 'process metrics');
 });
 
+test('answers the native answer store sends (JS never sees them) are counted like the others', async () => {
+  const before = sampleValue(await scrape(), 'meshdns_dns_requests_total', { type: 'A', protocol: 'udp', outcome: 'local' });
+  for (let i = 0; i < 5; i++) await ask(h.port, 'address.internal', 'A');
+  assert.ok((h.service.status().answerStoreReplies as number) > 0, 'the store answered');
+  const after = sampleValue(await scrape(), 'meshdns_dns_requests_total', { type: 'A', protocol: 'udp', outcome: 'local' });
+  assert.is(after - before, 5);
+});
+
 test('malformed packets are counted as formerr/dropped', async () => {
   const s = dgram.createSocket('udp4');
   const hdr = Buffer.alloc(12);

@@ -1,6 +1,6 @@
 import type { Reply } from '../types';
 import { respond, type ReplyWriter } from '../respond';
-import { batchBuffers, startNativeSocket, type UdpBatchBinding } from './binding';
+import { batchBuffers, startNativeSocket, type NativeAnswerStoreHandle, type UdpBatchBinding } from './binding';
 import { socketAddressText } from './sockaddr';
 
 /**
@@ -22,6 +22,8 @@ export type FastAnswer = (data: Buffer, start: number, length: number, out: Buff
 export interface BatchListenerOptions {
   handle: DatagramHandler;
   fastAnswer?: FastAnswer;
+  /** The fast path's native copy of its templates (answerStore.ts): answered before a batch reaches JS. */
+  answerStore?: NativeAnswerStoreHandle;
   /** Decode the client's address for every datagram (only access control needs it). */
   wantsRemoteAddress: boolean;
   onHandlerError(err: unknown): void;
@@ -67,7 +69,8 @@ export function startBatchListener(binding: UdpBatchBinding, host: string, port:
   const onBatch = (count: number): void => {
     for (let i = 0; i < count; i++) {
       const length = inMeta[i * 2];
-      // Cut off (larger than a slot): no DNS query is; drop it as dgram would drop garbage.
+      // -1: cut off (larger than a slot): no DNS query is; dropped as dgram would drop garbage.
+      // -2: answered from the answer store; its reply is already in its send slot.
       if (length < 0) continue;
       const start = i * SLOT;
       if (fastAnswer !== undefined && !wantsRemoteAddress) {
@@ -92,6 +95,8 @@ export function startBatchListener(binding: UdpBatchBinding, host: string, port:
   };
 
   const socket = startNativeSocket(binding, host, port, family, options.bufferBytes, onBatch);
+  // The store answers only where the fast path would: not where every client must be checked.
+  if (options.answerStore !== undefined && fastAnswer !== undefined && !wantsRemoteAddress) binding.answerFromStore(socket, options.answerStore);
   const boundPort = binding.localPort(socket);
   return {
     port: boundPort,

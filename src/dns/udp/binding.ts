@@ -10,6 +10,11 @@ export interface NativeSocketHandle {
   readonly __nativeUdpSocket: unique symbol;
 }
 
+/** An answer store of native/answer_store.c (see answerStore.ts); freed when JS lets go of it. */
+export interface NativeAnswerStoreHandle {
+  readonly __nativeAnswerStore: unique symbol;
+}
+
 export interface UdpBatchBinding {
   /** Datagrams per batch, bytes per datagram slot, bytes per socket-address slot. */
   readonly BATCH: number;
@@ -40,6 +45,15 @@ export interface UdpBatchBinding {
    * done (native/udp_batch.c says on which libuv versions).
    */
   skipIdleTimePoll(): boolean;
+  storeCreate(): NativeAnswerStoreHandle;
+  /** The socket answers what `store` holds before its batch reaches JS (inMeta length -2 for those). */
+  answerFromStore(handle: NativeSocketHandle, store: NativeAnswerStoreHandle): void;
+  /** Keeps `reply` under `key` (kind byte + lower-case wire name); false when refused (too long). */
+  storePut(store: NativeAnswerStoreHandle, key: Buffer, reply: Buffer): boolean;
+  storeClear(store: NativeAnswerStoreHandle): void;
+  storeSize(store: NativeAnswerStoreHandle): number;
+  /** [A, AAAA] replies sent from the store since the last call. */
+  storeTakeCounts(store: NativeAnswerStoreHandle): [number, number];
 }
 
 /**

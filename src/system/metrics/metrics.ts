@@ -6,6 +6,8 @@ import type { UpstreamOutcome } from '../../dns/forward';
 
 /** Where the gauges read their values at scrape time (nothing is pushed on the query path). */
 export interface MetricsSource {
+  /** Brings answers counted outside JS (the native answer store) into the query counts; called before they are read. */
+  settleQueryCounts?(): void;
   tableNames(): number;
   /** Service records in use by kind (Service, ServiceEntry, hosts entries). */
   tableSources(): Record<string, number>;
@@ -82,15 +84,15 @@ export class MeshDnsMetrics {
     this.countQuery(o.query === null ? undefined : o.query.type, outcomeIndex.get(classifyOutcome(o))!, o.transport);
   }
 
-  /** Hot path of the UDP fast path: a local or cached answer over UDP, counted as `observeQuery` would. */
-  countFastUdpAnswer(qtype: number, source: 'local' | 'cached'): void {
-    this.countQuery(qtype, source === 'local' ? LOCAL_OUTCOME : CACHED_OUTCOME, 'udp');
+  /** Hot path of the UDP fast path: `count` local or cached answers over UDP, counted as `observeQuery` would. */
+  countFastUdpAnswers(qtype: number, source: 'local' | 'cached', count: number): void {
+    this.countQuery(qtype, source === 'local' ? LOCAL_OUTCOME : CACHED_OUTCOME, 'udp', count);
   }
 
   /** The counter cell of (qtype, outcome, protocol); a qtype without its own label (or none) counts as other. */
-  private countQuery(qtype: number | undefined, outcome: number, transport: 'udp' | 'tcp'): void {
+  private countQuery(qtype: number | undefined, outcome: number, transport: 'udp' | 'tcp', count = 1): void {
     const type = qtype === undefined ? OTHER_QTYPE : (qtypeIndex.get(qtype) ?? OTHER_QTYPE);
-    this.queryCounts[(type * OUTCOMES.length + outcome) * PROTOCOLS.length + (transport === 'tcp' ? 1 : 0)]++;
+    this.queryCounts[(type * OUTCOMES.length + outcome) * PROTOCOLS.length + (transport === 'tcp' ? 1 : 0)] += count;
   }
 
   observeUpstream(upstream: Upstream, outcome: UpstreamOutcome, seconds: number): void {

@@ -19,6 +19,7 @@ export function createPromMetrics(source: MetricsSource, counts: Float64Array): 
     labelNames: ['type', 'protocol', 'outcome'],
     registers,
     collect() {
+      source.settleQueryCounts?.();
       this.reset();
       for (let t = 0; t < QTYPE_NAMES.length; t++) {
         for (let o = 0; o < OUTCOMES.length; o++) {
