@@ -236,4 +236,36 @@ test('replies over 512 bytes and keys over 255 bytes are refused; a socket handl
   }
 });
 
+test('mutated and cut-off copies of a held query: each answered by the store or by JS, never a crash', async () => {
+  const store = newStore();
+  store.put(0, lowerWire('web.mesh.internal'), template());
+  store.put(1, lowerWire('web.mesh.internal'), template('web.mesh.internal', '10.9.9.9', true));
+  const js: Buffer[] = [];
+  const server = listen(store.handle, js);
+  let seed = 99;
+  const next = (n: number): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  const base = [query(), query({ edns: { dnssecOk: false } })];
+  try {
+    let fromStore = 0;
+    for (let i = 0; i < 3000; i++) {
+      const packet = Buffer.from(base[i % 2]);
+      for (let m = next(3); m >= 0; m--) packet[next(packet.length)] = next(256);
+      // Cut anywhere after the header (shorter datagrams get no reply from the echoing handler).
+      const cut = next(4) === 0 ? packet.subarray(0, 12 + next(packet.length - 11)) : packet;
+      const before = js.length;
+      const reply = await exchange(server.port, cut);
+      if (js.length === before) {
+        fromStore++;
+        // The store answered: so the cut packet still held a question it keeps, in the client's letter case.
+        assert.ok(reply.length >= cut.length - 11, 'a whole reply');
+        assert.is(reply.readUInt16BE(0), cut.readUInt16BE(0), 'the client ID');
+      }
+    }
+    assert.ok(fromStore > 0 && fromStore < 3000, `${fromStore} of 3000 from the store`);
+    assert.is((dnsPacket.decode(await exchange(server.port, query())).answers?.[0] as { data: string }).data, '10.1.2.3', 'still serving');
+  } finally {
+    server.close();
+  }
+});
+
 test.run();
