@@ -3,13 +3,13 @@ import type { Upstream } from '../config/types';
 import type { IstiodContext } from './source';
 import { istiodWanted } from './enabled';
 import { loadLastTable } from './lastTable';
-import { ISTIOD_SOURCE_FILE, NameTableRecords } from './nameTable';
 import { RegistryShadow, hostsOf } from './precedence';
 
-// The client itself (source.ts: grpc, generated descriptors) is imported on demand, not from here.
+// The client itself (source.ts: grpc, generated descriptors) and the NameTable decoder
+// (nameTable.ts: @bufbuild/protobuf, ~10 MiB of RSS once loaded) are imported on demand, not from
+// here: a service with istiod off never loads them.
 export type { IstiodContext, IstiodSource, IstiodStats, TableState } from './source';
 export { istiodWanted } from './enabled';
-export { ISTIOD_SOURCE_FILE } from './nameTable';
 
 /** The inputs of the next istiod connect, from a snapshot and the upstreams in use. */
 export function istiodContext(snap: Snapshot, upstreams: readonly Upstream[]): IstiodContext {
@@ -35,6 +35,7 @@ export async function savedIstiodSources(snap: Snapshot): Promise<RegistrySource
   if (!(await istiodWanted(snap.settings.istiod, snap.settings.stateDir))) return undefined;
   const saved = await loadLastTable(snap.settings.stateDir).catch(() => undefined);
   if (saved === undefined) return undefined;
+  const { ISTIOD_SOURCE_FILE, NameTableRecords } = await import('./nameTable');
   const converted = new NameTableRecords().convert(saved.bytes, snap.settings.clusterDomain);
   if (!converted.ok) return undefined;
   const records = converted.records;
