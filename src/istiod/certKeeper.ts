@@ -28,7 +28,8 @@ export class NoCredentialError extends Error {}
  */
 export class CertKeeper {
   private cert: WorkloadCert | undefined;
-  private loaded = false;
+  /** The last complaint about the saved pair (said once per change). */
+  private lastLoadProblem: string | undefined;
   private rejected = false;
   private renewTimer: NodeJS.Timeout | undefined;
   private renewDue: number | undefined;
@@ -52,7 +53,7 @@ export class CertKeeper {
   async identityFor(endpoint: IstiodEndpoint, identity: string): Promise<ClientIdentity> {
     this.endpoint = endpoint;
     this.identity = identity;
-    await this.loadOnce();
+    await this.loadSaved();
     if (this.cert !== undefined && certUsable(this.cert) && !this.rejected && this.cert.identity === identity) {
       this.schedule();
       return { certificate: { key: this.cert.key, chain: this.cert.chain } };
@@ -101,14 +102,24 @@ export class CertKeeper {
     return `cannot authenticate to istiod: ${tokenIssue}, and ${cert}; serving the last name table until a new token is copied to ${this.options.tokenFile}`;
   }
 
-  private async loadOnce(): Promise<void> {
-    if (this.loaded) return;
-    this.loaded = true;
+  /**
+   * The saved pair, read while meshdns has no usable certificate of its own: at start, and again
+   * at each connect until one is usable (a pair saved meanwhile, e.g. by the instance that was
+   * stopping while this one started, or copied by an operator, is picked up without a token).
+   */
+  private async loadSaved(): Promise<void> {
+    if (this.cert !== undefined && certUsable(this.cert)) return;
     const saved = await loadCert(this.options.dir);
-    if (typeof saved === 'string') this.options.log.warn(`ignoring the saved workload certificate in ${this.options.dir}: ${saved}`);
-    else if (saved !== undefined) {
+    if (typeof saved === 'string') {
+      if (saved !== this.lastLoadProblem) this.options.log.warn(`ignoring the saved workload certificate in ${this.options.dir}: ${saved}`);
+      this.lastLoadProblem = saved;
+    } else if (saved !== undefined && certUsable(saved) && saved.notAfter !== this.cert?.notAfter) {
       this.cert = saved;
+      this.rejected = false;
+      this.lastLoadProblem = undefined;
       this.options.log.info({ identity: saved.identity, notAfter: new Date(saved.notAfter).toISOString() }, 'using the saved workload certificate');
+    } else if (saved !== undefined && this.cert === undefined) {
+      this.cert = saved;
     }
   }
 

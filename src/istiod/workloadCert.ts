@@ -17,6 +17,9 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 export const KEY_FILE = 'key.pem';
 export const CHAIN_FILE = 'cert-chain.pem';
+/** Key and chain in one file: what meshdns reads (see saveCert). */
+export const PAIR_FILE = 'pair.pem';
+const PRIVATE_KEY_BLOCK = /-----BEGIN (?:EC )?PRIVATE KEY-----[^-]+-----END (?:EC )?PRIVATE KEY-----\n?/;
 
 export interface WorkloadCert {
   key: Buffer;
@@ -75,15 +78,24 @@ export function parseCert(key: Buffer, chain: Buffer): WorkloadCert | string {
 
 /** The saved certificate, undefined when none; a broken pair is reported as a string. */
 export async function loadCert(dir: string): Promise<WorkloadCert | string | undefined> {
+  const pair = await fs.readFile(join(dir, PAIR_FILE), 'latin1').catch(() => undefined);
+  if (pair !== undefined) {
+    const key = PRIVATE_KEY_BLOCK.exec(pair);
+    if (key === null) return `${join(dir, PAIR_FILE)}: no private key in it`;
+    return parseCert(Buffer.from(key[0], 'latin1'), Buffer.from(pair.replace(key[0], ''), 'latin1'));
+  }
+  // Saved before the pair file existed: the two files.
   const [key, chain] = await Promise.all([fs.readFile(join(dir, KEY_FILE)).catch(() => undefined), fs.readFile(join(dir, CHAIN_FILE)).catch(() => undefined)]);
   if (key === undefined || chain === undefined) return undefined;
   return parseCert(key, chain);
 }
 
 /**
- * Key (0600) and chain, each written to a temporary file and renamed over the old one. The key
- * goes first; a crash between the renames leaves a key that does not match the chain, which
- * loadCert reports and the next connect replaces (with the token, or the pair is requested again).
+ * The key (0600) and chain are saved as one file, `pair.pem` (0600), written to a temporary file
+ * and renamed over the old one: a single rename, so a stop or crash at any moment leaves either
+ * the old pair or the new one, never a key from one and a certificate from the other (which
+ * would leave a VM without a token unable to connect). `key.pem` and `cert-chain.pem`, the
+ * names Istio's agent uses, are written after it for operators and tools; meshdns reads the pair.
  */
 export async function saveCert(dir: string, keyPem: string, chainPem: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -99,6 +111,7 @@ export async function saveCert(dir: string, keyPem: string, chainPem: string): P
     }
     await fs.rename(tmp, join(dir, name));
   };
+  await write(PAIR_FILE, `${keyPem.trimEnd()}\n${chainPem}`, 0o600);
   await write(KEY_FILE, keyPem, 0o600);
   await write(CHAIN_FILE, chainPem, 0o644);
 }
