@@ -382,6 +382,12 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* A Buffer argument's bytes; 0 when it is not a Buffer. */
+static int buffer_arg(napi_env env, napi_value value, void **data, size_t *length) {
+  bool is_buffer = false;
+  return napi_is_buffer(env, value, &is_buffer) == napi_ok && is_buffer && napi_get_buffer_info(env, value, data, length) == napi_ok;
+}
+
 static napi_value js_send_to(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   if (!get_args(env, info, 3, argv)) return NULL;
@@ -389,13 +395,7 @@ static napi_value js_send_to(napi_env env, napi_callback_info info) {
   if (s == NULL) return NULL;
   void *data, *address;
   size_t length, address_length;
-  bool is_buffer;
-  napi_is_buffer(env, argv[1], &is_buffer);
-  if (!is_buffer) goto bad;
-  napi_get_buffer_info(env, argv[1], &data, &length);
-  napi_is_buffer(env, argv[2], &is_buffer);
-  if (!is_buffer) goto bad;
-  napi_get_buffer_info(env, argv[2], &address, &address_length);
+  if (!buffer_arg(env, argv[1], &data, &length) || !buffer_arg(env, argv[2], &address, &address_length)) goto bad;
   if (address_length < sizeof(struct sockaddr_in) || address_length > ADDR) goto bad;
   ssize_t sent;
   do {
@@ -411,19 +411,24 @@ bad:
   return NULL;
 }
 
+/* A JS array of `n` numbers. */
+static napi_value number_array(napi_env env, const double *figures, uint32_t n) {
+  napi_value result, value;
+  CHECK(env, napi_create_array_with_length(env, n, &result));
+  for (uint32_t i = 0; i < n; i++) {
+    CHECK(env, napi_create_double(env, figures[i], &value));
+    CHECK(env, napi_set_element(env, result, i, value));
+  }
+  return result;
+}
+
 static napi_value js_stats(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (!get_args(env, info, 1, argv)) return NULL;
   udp_socket *s = unwrap(env, argv[0]);
   if (s == NULL) return NULL;
-  napi_value result, value;
-  CHECK(env, napi_create_array_with_length(env, 3, &result));
   double figures[3] = {s->batches, s->datagrams, s->send_errors};
-  for (uint32_t i = 0; i < 3; i++) {
-    CHECK(env, napi_create_double(env, figures[i], &value));
-    CHECK(env, napi_set_element(env, result, i, value));
-  }
-  return result;
+  return number_array(env, figures, 3);
 }
 
 static void on_store_collected(napi_env env, void *data, void *hint) {
@@ -484,13 +489,7 @@ static napi_value js_store_put(napi_env env, napi_callback_info info) {
   if (store == NULL) return NULL;
   void *key, *reply;
   size_t key_length, reply_length;
-  bool is_buffer;
-  napi_is_buffer(env, argv[1], &is_buffer);
-  if (!is_buffer) goto bad;
-  napi_is_buffer(env, argv[2], &is_buffer);
-  if (!is_buffer) goto bad;
-  napi_get_buffer_info(env, argv[1], &key, &key_length);
-  napi_get_buffer_info(env, argv[2], &reply, &reply_length);
+  if (!buffer_arg(env, argv[1], &key, &key_length) || !buffer_arg(env, argv[2], &reply, &reply_length)) goto bad;
   napi_value result;
   CHECK(env, napi_get_boolean(env, store_put(store, key, key_length, reply, reply_length) != 0, &result));
   return result;
@@ -525,13 +524,7 @@ static napi_value js_store_take_counts(napi_env env, napi_callback_info info) {
   if (store == NULL) return NULL;
   double figures[2];
   store_take_counts(store, &figures[0], &figures[1]);
-  napi_value result, value;
-  CHECK(env, napi_create_array_with_length(env, 2, &result));
-  for (uint32_t i = 0; i < 2; i++) {
-    CHECK(env, napi_create_double(env, figures[i], &value));
-    CHECK(env, napi_set_element(env, result, i, value));
-  }
-  return result;
+  return number_array(env, figures, 2);
 }
 
 static void on_closed(uv_handle_t *handle) {
