@@ -133,6 +133,13 @@ export class NameTableRecords {
   }
 }
 
+/**
+ * NDS carries neither ports nor endpoints: every record istiod pushes shares these two (frozen,
+ * so a write would throw rather than reach every record), instead of two fresh arrays a record.
+ */
+const NO_PORTS = Object.freeze([]) as unknown as never[];
+const NO_ENDPOINTS = Object.freeze([]) as unknown as never[];
+
 function toRecord(rawHost: string, info: NameTable_NameInfo, clusterDomain: string, errors: string[]): ServiceRecord | undefined {
   const host = normalizeServiceEntryHost(rawHost);
   if (!host.ok) {
@@ -156,7 +163,7 @@ function toRecord(rawHost: string, info: NameTable_NameInfo, clusterDomain: stri
     isDns1123Subdomain(info.shortname) &&
     host.host === `${info.shortname}.${info.namespace}.svc.${clusterDomain}`
   ) {
-    const service: KubeServiceRecord = { kind: 'Service', source: source('Service', info.namespace, info.shortname), name: info.shortname, namespace: info.namespace, type: 'ClusterIP', addresses, ports: [], endpoints: [] };
+    const service: KubeServiceRecord = { kind: 'Service', source: source('Service', info.namespace, info.shortname), name: info.shortname, namespace: info.namespace, type: 'ClusterIP', addresses, ports: NO_PORTS, endpoints: NO_ENDPOINTS };
     return service;
   }
   const entry: ServiceEntryRecord = {
@@ -169,8 +176,8 @@ function toRecord(rawHost: string, info: NameTable_NameInfo, clusterDomain: stri
     declaresAddresses: true,
     statusAddresses: {},
     resolution: 'STATIC',
-    endpoints: [],
-    ports: [],
+    endpoints: NO_ENDPOINTS,
+    ports: NO_PORTS,
     autoAllocate: false,
   };
   return entry;

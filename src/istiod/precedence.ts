@@ -1,5 +1,6 @@
 import type { RegistryFileInput } from '../nametable';
 import type { ServiceEntryRecord, ServiceRecord } from '../registry/types';
+import { serviceFqdn } from '../registry/names';
 
 /**
  * Precedence between istiod and the registry files (docs/DECISIONS.md "istiod precedence"): a
@@ -45,7 +46,7 @@ export class RegistryShadow {
 
   /** The record as it stays beside istiod: itself, without the hosts istiod names, or nothing. */
   private keep(r: ServiceRecord, clusterDomain: string): ServiceRecord | undefined {
-    if (r.kind === 'Service') return this.hosts.has(`${r.name}.${r.namespace}.svc.${clusterDomain}`) ? undefined : r;
+    if (r.kind === 'Service') return this.hosts.has(serviceFqdn(r.name, r.namespace, clusterDomain)) ? undefined : r;
     if (!r.hosts.some((h) => this.hosts.has(h))) return r;
     const hosts = r.hosts.filter((h) => !this.hosts.has(h));
     if (hosts.length === 0) return undefined;
@@ -58,7 +59,7 @@ export class RegistryShadow {
 export function hostsOf(records: readonly ServiceRecord[], clusterDomain: string): Set<string> {
   const out = new Set<string>();
   for (const r of records) {
-    if (r.kind === 'Service') out.add(`${r.name}.${r.namespace}.svc.${clusterDomain}`);
+    if (r.kind === 'Service') out.add(serviceFqdn(r.name, r.namespace, clusterDomain));
     else for (const h of r.hosts) out.add(h);
   }
   return out;

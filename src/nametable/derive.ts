@@ -6,6 +6,7 @@
  */
 import type { HostsEntry } from '../config/types';
 import { statusAddressesOf } from '../registry/allocator';
+import { dotted, serviceFqdn } from '../registry/names';
 import type { KubeServiceRecord, ServiceEntryRecord, ServicePort, ServiceRecord, SourceRef, VipAllocation } from '../registry/types';
 import type { NameInfo, NameOrigin } from './types';
 import { forVm, type VmFamilies } from './ipFamily';
@@ -103,7 +104,7 @@ function nameInfo(name: string, canonical: string, families: Families, ports: re
 
 /** Kubernetes short forms: `name.ns`, `name.ns.svc`, and `name` in the workload's namespace. */
 function aliases(fqdn: string, shortName: string, namespace: string, workloadNamespace: string, origins: readonly NameOrigin[]): Contribution[] {
-  const forms = [`${shortName}.${namespace}`, `${shortName}.${namespace}.svc`];
+  const forms = [dotted(shortName, namespace), dotted(shortName, namespace, 'svc')];
   if (namespace === workloadNamespace) forms.push(shortName);
   return forms.map((name) => nameInfo(name, fqdn, NO_ADDRESSES, NO_PORTS, origins));
 }
@@ -111,7 +112,7 @@ function aliases(fqdn: string, shortName: string, namespace: string, workloadNam
 export function kubeContributions(svc: KubeServiceRecord, clusterDomain: string, workloadNamespace: string, vm: VmFamilies = BOTH_FAMILIES): Contribution[] {
   if (svc.type === 'ExternalName') return [];
   const out: Contribution[] = [];
-  const fqdn = `${svc.name}.${svc.namespace}.svc.${clusterDomain}`;
+  const fqdn = serviceFqdn(svc.name, svc.namespace, clusterDomain);
   if (svc.type === 'ClusterIP') {
     const origins: readonly NameOrigin[] = [{ kind: 'Service', source: svc.source, via: 'clusterIP' }];
     const families = forVm(splitFamilies(svc.addresses), vm);
@@ -125,9 +126,9 @@ export function kubeContributions(svc: KubeServiceRecord, clusterDomain: string,
   // Per-pod names of a headless service (StatefulSet pods): hostname.service.ns.svc.<domain>.
   for (const ep of ready) {
     if (ep.hostname === undefined || ep.hostname === '') continue;
-    const podFqdn = `${ep.hostname}.${svc.name}.${svc.namespace}.svc.${clusterDomain}`;
+    const podFqdn = dotted(ep.hostname, svc.name, svc.namespace, 'svc', clusterDomain);
     const pod = splitFamilies([ep.address]);
-    if (hasAddress(pod)) out.push(nameInfo(podFqdn, podFqdn, pod, svc.ports, origins), ...aliases(podFqdn, `${ep.hostname}.${svc.name}`, svc.namespace, workloadNamespace, origins));
+    if (hasAddress(pod)) out.push(nameInfo(podFqdn, podFqdn, pod, svc.ports, origins), ...aliases(podFqdn, dotted(ep.hostname, svc.name), svc.namespace, workloadNamespace, origins));
   }
   return out;
 }

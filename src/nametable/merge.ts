@@ -81,7 +81,7 @@ export class MergedNames {
   readonly wildcards = new Map<string, NameInfo>();
   readonly addresses = new AddressIndex(this.exact);
   /** canonical name → alias names that currently point at it. */
-  private readonly aliasesOf = new Map<string, Set<string>>();
+  private readonly aliasesOf = new CompactMultiMap<string>();
 
   /** Every (unit, contribution) offering `name`. */
   contributionsOf(name: string): Array<readonly [Unit, Contribution]> {
@@ -162,8 +162,7 @@ export class MergedNames {
     }
     count(before, canonical);
     // Short forms of this canonical name follow it.
-    const shortForms = fromEmpty ? undefined : this.aliasesOf.get(name); // none yet from empty
-    if (shortForms !== undefined) for (const alias of shortForms) aliasNames.add(alias);
+    if (!fromEmpty) this.aliasesOf.forEachOf(name, (alias) => aliasNames.add(alias)); // none yet from empty
   }
 
   /** One short form: the first (in input order) whose canonical name is in the table wins. */
@@ -185,14 +184,10 @@ export class MergedNames {
         break;
       }
     }
-    if (before !== undefined && before.canonical !== alias) this.aliasesOf.get(before.canonical)?.delete(alias);
+    if (before !== undefined && before.canonical !== alias) this.aliasesOf.remove(before.canonical, alias);
     if (after === undefined) this.exact.delete(alias);
     else this.exact.set(alias, after);
-    if (after !== undefined) {
-      let set = this.aliasesOf.get(after.canonical);
-      if (set === undefined) this.aliasesOf.set(after.canonical, (set = new Set()));
-      set.add(alias);
-    }
+    if (after !== undefined) this.aliasesOf.add(after.canonical, alias);
     count(before, after);
   }
 }

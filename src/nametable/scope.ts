@@ -2,6 +2,7 @@ import type { LabelSelector } from '../config/types';
 import type { Problem } from '../problem';
 import type { EndpointSet, NamespaceLabels, ServiceEntryRecord, ServiceRecord } from '../registry/types';
 import { CompactMultiMap } from '../collections/compactMultiMap';
+import { serviceFqdn } from '../registry/names';
 import { hiddenBy, type VisibilityContext } from './visibility';
 import { decide, keeps, type Candidate, type Decision } from './winner';
 
@@ -203,7 +204,7 @@ export class ScopeFilter {
 
   /** The hosts a record offers: a ServiceEntry's, or a Service's FQDN (its names all derive from it). */
   private hostsOf(record: ServiceRecord): readonly string[] {
-    return record.kind === 'Service' ? [`${record.name}.${record.namespace}.svc.${this.domain}`] : record.hosts;
+    return record.kind === 'Service' ? [serviceFqdn(record.name, record.namespace, this.domain)] : record.hosts;
   }
 
   private output(state: FileState): readonly ServiceRecord[] {

@@ -23,6 +23,20 @@ export function isHostname(text: string): boolean {
   return isDns1123Subdomain(text);
 }
 
+/**
+ * A name from its labels. `join` makes one flat string; a template literal makes a chain of V8
+ * cons strings (a 32-byte node per `+`, plus the pieces), and these names live as long as the
+ * table or an index does: several per Service (docs/DECISIONS.md, "Names built flat").
+ */
+export function dotted(...labels: string[]): string {
+  return labels.join('.');
+}
+
+/** A Kubernetes Service's FQDN, `name.namespace.svc.<cluster domain>`. */
+export function serviceFqdn(name: string, namespace: string, clusterDomain: string): string {
+  return dotted(name, namespace, 'svc', clusterDomain);
+}
+
 export type HostResult = { ok: true; host: string } | { ok: false; reason: string };
 
 /**
