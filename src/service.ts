@@ -10,7 +10,7 @@ import { shouldManageResolvConf } from './config/effective';
 import { createPipeline } from './dns/pipeline';
 import { createFastPath, type FastPath } from './dns/fastPath';
 import { createAnswerStore } from './dns/udp/answerStore';
-import { collectGarbageIfLarge, collectWhenSettled, holdYoungGeneration, releaseYoungGeneration } from './system/memory';
+import { SettleAfterChanges, collectGarbageIfLarge, collectWhenSettled, holdYoungGeneration, releaseYoungGeneration } from './system/memory';
 import { createGuardHandler } from './dns/guardHandler';
 import { createMeshHandler } from './dns/meshHandler';
 import { createForwardHandler, type ForwardHandler } from './dns/forward';
@@ -89,6 +89,16 @@ export class MeshDnsService {
   /** The young generation is held at its size between reloads (system/memory.ts). */
   private youngGenerationHeld = false;
   private cancelSettledCollection: () => void = () => undefined;
+  /** Gives back what changes to a large table leave behind, once they stop (system/memory.ts). */
+  private readonly settleAfterChanges = new SettleAfterChanges({
+    quietMs: SETTLE_AFTER_CHANGES_MS,
+    minHeapBytes: START_GC_THRESHOLD_BYTES,
+    growthBytes: SETTLE_GROWTH_BYTES,
+    afterwards: (ms) => {
+      const trimmed = trimNativeHeap();
+      this.log.info({ ms: Math.round(ms), trimmed, rssMiB: Math.round(process.memoryUsage().rss / 1048576) }, 'returned the memory the last table changes left behind');
+    },
+  });
   private watcher: InputWatcher | undefined;
   /** Settings as bound at start: what cannot change without a restart is compared to these. */
   private startSettings: Snapshot['settings'] | undefined;
@@ -229,6 +239,7 @@ export class MeshDnsService {
     // generation, except while a reload runs.
     holdYoungGeneration();
     this.youngGenerationHeld = true;
+    this.settleAfterChanges.rebase();
     this.cancelSettledCollection = collectWhenSettled(SETTLED_GC_DELAY_MS, SETTLED_GC_MAX_HEAP_BYTES, () => trimNativeHeap());
     const snap = this.snapshot!;
     // The Istio sidecar capturing DNS too (README "Beside the Istio sidecar"): a warning, never fatal.
@@ -401,16 +412,20 @@ export class MeshDnsService {
    * decode and build garbage in the heap: returned as after the first load (system/memory.ts).
    */
   private async compactAfter(summary: ReloadSummary): Promise<void> {
-    if (summary.added + summary.removed + summary.changed < LARGE_CHANGE_NAMES) return;
+    if (summary.added + summary.removed + summary.changed < LARGE_CHANGE_NAMES) {
+      this.settleAfterChanges.changed();
+      return;
+    }
     const collected = await collectGarbageIfLarge(START_GC_THRESHOLD_BYTES);
     if (collected !== false) trimNativeHeap();
+    this.settleAfterChanges.rebase();
   }
 
   private async startWatching(): Promise<void> {
     this.watcher = new InputWatcher({
       debounceMs: this.options.debounceMs,
       onChange: (kinds) => {
-        const work = kinds.has('resolvConf') ? this.onResolvConfChanged() : this.reload('files changed').then(() => undefined);
+        const work = kinds.has('resolvConf') ? this.onResolvConfChanged() : this.reload('files changed').then(() => this.settleAfterChanges.changed());
         work.catch((err) => this.log.error({ err }, 'reload after a file change failed; the previous table stays in use'));
       },
       onError: (err) => this.log.warn({ err }, 'file watcher error'),
@@ -430,6 +445,7 @@ export class MeshDnsService {
   async stop(): Promise<void> {
     await this.istiod?.stop();
     this.cancelSettledCollection();
+    this.settleAfterChanges.cancel();
     await this.stateSaver.flush(); // a scheduled save is written, one under way finishes
     await this.watcher?.close();
     this.watcher = undefined;
@@ -451,4 +467,6 @@ const START_GC_THRESHOLD_BYTES = 128 * 1024 * 1024;
 
 /** After start, when the heap is below the size, memory the start no longer uses is given back (system/memory.ts). */
 const SETTLED_GC_DELAY_MS = 2000;
+const SETTLE_AFTER_CHANGES_MS = 2000;
+const SETTLE_GROWTH_BYTES = 16 * 1024 * 1024;
 const SETTLED_GC_MAX_HEAP_BYTES = 32 * 1024 * 1024;

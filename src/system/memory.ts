@@ -41,6 +41,54 @@ export function collectWhenSettled(delayMs: number, maxHeapBytes: number, afterw
 }
 
 /**
+ * Returns what a change to a large table leaves behind, once changes have stopped for `quietMs`:
+ * istiod re-sends the whole table at every push, and each push's decode and rebuild garbage is
+ * freed by V8 into pages it keeps (and glibc keeps the buffers), so a large table's RSS climbs
+ * by tens of MiB per push and stays there under a steady query load, which never lets V8's own
+ * memory reducer run (bench/RESULTS.md, issue 15). Only when the heap is at least `minHeapBytes`
+ * (a small table's garbage is not worth a pause) and RSS grew by more than `growthBytes` since the
+ * last time; one compacting collection (a pause of a few hundred ms at 100,000 names, like the
+ * push's own conversion) then `afterwards` (malloc_trim).
+ */
+export class SettleAfterChanges {
+  private timer: NodeJS.Timeout | undefined;
+  private baselineRss = process.memoryUsage.rss();
+
+  constructor(
+    private readonly options: { quietMs: number; minHeapBytes: number; growthBytes: number; afterwards: (ms: number) => void },
+  ) {}
+
+  /** A change was applied: (re)start the quiet period. */
+  changed(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.settle();
+    }, this.options.quietMs);
+    this.timer.unref();
+  }
+
+  /** The RSS the next settle compares against (after a collection made elsewhere). */
+  rebase(): void {
+    this.baselineRss = process.memoryUsage.rss();
+  }
+
+  cancel(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async settle(): Promise<void> {
+    if (process.memoryUsage().heapUsed < this.options.minHeapBytes) return;
+    if (process.memoryUsage.rss() - this.baselineRss < this.options.growthBytes) return;
+    const started = performance.now();
+    if (!(await lowMemoryCollection())) return;
+    this.options.afterwards(performance.now() - started);
+    this.rebase();
+  }
+}
+
+/**
  * V8's low-memory collection (`Isolate::LowMemoryNotification`), the only one that also shrinks
  * the young generation and releases free old-space pages; `gc()`, whatever its options, does
  * neither. Node reaches it through the inspector's `HeapProfiler.collectGarbage`, on an

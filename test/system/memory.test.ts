@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { collectGarbageIfLarge, collectWhenSettled, holdYoungGeneration, releaseYoungGeneration } from '../../src/system/memory';
+import { SettleAfterChanges, collectGarbageIfLarge, collectWhenSettled, holdYoungGeneration, releaseYoungGeneration } from '../../src/system/memory';
 
 const MiB = 1048576;
 
@@ -82,6 +82,35 @@ test('collectWhenSettled: nothing for a heap above its bound, nothing once cance
   collectWhenSettled(10, Number.MAX_SAFE_INTEGER, () => ran++)();
   await new Promise((r) => setTimeout(r, 200));
   assert.is(ran, 0);
+});
+
+test('SettleAfterChanges: once changes stop, garbage that grew RSS is collected (once per quiet period); not for a small heap or small growth (issue 15)', async () => {
+  const runs: number[] = [];
+  const settle = new SettleAfterChanges({ quietMs: 100, minHeapBytes: 0, growthBytes: 8 * MiB, afterwards: (ms) => runs.push(ms) });
+  // Garbage that outlives the young generation, as a push's decode and rebuild does.
+  let kept: unknown[] | undefined = churn(600_000, 2);
+  kept = undefined;
+  assert.is(kept, undefined);
+  const grown = process.memoryUsage.rss();
+  settle.changed();
+  await new Promise((r) => setTimeout(r, 50));
+  settle.changed(); // a second change restarts the quiet period: one collection for both
+  await new Promise((r) => setTimeout(r, 60));
+  assert.is(runs.length, 0, 'not while changes go on');
+  await new Promise((r) => setTimeout(r, 400));
+  assert.is(runs.length, 1, 'one collection once quiet');
+  assert.ok(process.memoryUsage.rss() < grown, `RSS ${(process.memoryUsage.rss() / MiB).toFixed(0)} MiB < ${(grown / MiB).toFixed(0)} MiB`);
+  settle.changed();
+  await new Promise((r) => setTimeout(r, 400));
+  assert.is(runs.length, 1, 'RSS did not grow since: no second collection');
+
+  const small = new SettleAfterChanges({ quietMs: 10, minHeapBytes: Number.MAX_SAFE_INTEGER, growthBytes: 0, afterwards: () => runs.push(-1) });
+  small.changed();
+  const cancelled = new SettleAfterChanges({ quietMs: 10, minHeapBytes: 0, growthBytes: 0, afterwards: () => runs.push(-2) });
+  cancelled.changed();
+  cancelled.cancel();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.is(runs.length, 1, 'a small heap and a cancelled settle do nothing');
 });
 
 test.run();
