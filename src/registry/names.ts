@@ -25,7 +25,7 @@ export function isHostname(text: string): boolean {
 
 /**
  * A name from its labels. `join` makes one flat string; a template literal makes a chain of V8
- * cons strings (a 32-byte node per `+`, plus the pieces), and these names live as long as the
+ * cons strings (a node per `+`, plus the pieces), and these names live as long as the
  * table or an index does: several per Service (docs/DECISIONS.md, "Names built flat").
  */
 export function dotted(...labels: string[]): string {

@@ -44,11 +44,11 @@ export function collectWhenSettled(delayMs: number, maxHeapBytes: number, afterw
  * Returns what a change to a large table leaves behind, once changes have stopped for `quietMs`:
  * istiod re-sends the whole table at every push, and each push's decode and rebuild garbage is
  * freed by V8 into pages it keeps (and glibc keeps the buffers), so a large table's RSS climbs
- * by tens of MiB per push and stays there under a steady query load, which never lets V8's own
- * memory reducer run (bench/RESULTS.md, issue 15). Only when the heap is at least `minHeapBytes`
- * (a small table's garbage is not worth a pause) and RSS grew by more than `growthBytes` since the
- * last time; one compacting collection (a pause of a few hundred ms at 100,000 names, like the
- * push's own conversion) then `afterwards` (malloc_trim).
+ * with each push and stays there under a steady query load, which never lets V8's own memory
+ * reducer run (bench/RESULTS.md, issue 15). Only when the heap is at least `minHeapBytes` (a small
+ * table's garbage is not worth a pause) and RSS grew by more than `growthBytes` since the last
+ * time; one compacting collection (a pause of the order of the push's own conversion, measured in
+ * docs/DECISIONS.md) then `afterwards` (malloc_trim).
  */
 export class SettleAfterChanges {
   private timer: NodeJS.Timeout | undefined;
