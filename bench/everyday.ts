@@ -86,6 +86,7 @@ export interface EverydayResult {
   cpu20k: Record<string, number[]>;
   p50At20k: Record<string, number[]>;
   idleRssMiB: Record<string, number[]>;
+  idlePrivateMiB: Record<string, number[]>;
   startMs: Record<string, number[]>;
   /** meshdns CPU (share of one core) with no queries, without and with the sibling churn. */
   idleCpu: Record<string, number[]>;
@@ -113,7 +114,7 @@ function churn(file: string, perSecond: number): () => void {
 
 export async function runEveryday(ctx: EverydayContext, thisRoot: string, opts: { rounds: number; seconds: number; demoDir: string; loadAverage: () => string }): Promise<EverydayResult> {
   const list = builds(thisRoot);
-  const out: EverydayResult = { cpu20k: {}, p50At20k: {}, idleRssMiB: {}, startMs: {}, idleCpu: {}, churnCpu: {}, churnP50: {}, load: opts.loadAverage() };
+  const out: EverydayResult = { cpu20k: {}, p50At20k: {}, idleRssMiB: {}, idlePrivateMiB: {}, startMs: {}, idleCpu: {}, churnCpu: {}, churnP50: {}, load: opts.loadAverage() };
 
   // Start to first answer on the demo inputs, alternating builds.
   for (let i = 0; i < opts.rounds * 2 + 1; i++) {
@@ -137,7 +138,11 @@ export async function runEveryday(ctx: EverydayContext, thisRoot: string, opts: 
     // One pass over the names (what a day of queries touches), then a quiet pause.
     for (const s of servers) await runDnsperf({ server: SERVER_ADDRESS, port: s.port, queryFile: ctx.fixtures.localQueries, seconds: 0, passes: 1, maxInFlight: 50 });
     await sleep(3000);
-    for (const s of servers) push(out.idleRssMiB, s.label, memory(s.proc.pid).rssMiB);
+    for (const s of servers) {
+      const m = memory(s.proc.pid);
+      push(out.idleRssMiB, s.label, m.rssMiB);
+      push(out.idlePrivateMiB, s.label, m.privateMiB);
+    }
 
     for (let round = 0; round < opts.rounds; round++) {
       for (const s of servers) {
@@ -198,6 +203,7 @@ export function formatEveryday(r: EverydayResult): string {
     `| CPU ratio to dnsmasq at 20k QPS (medians) | ${cols.map((c) => (c === 'dnsmasq' ? '1.00×' : ratio(c))).join(' | ')} |`,
     `| p50 µs at 20k QPS | ${cols.map((c) => cell(r.p50At20k, c, 0)).join(' | ')} |`,
     `| idle RSS MiB, 1,000 names, after one pass | ${cols.map((c) => cell(r.idleRssMiB, c, 1)).join(' | ')} |`,
+    `| of which private to the process (USS) MiB | ${cols.map((c) => cell(r.idlePrivateMiB, c, 1)).join(' | ')} |`,
     `| start to first answer ms (demo inputs) | ${cols.map((c) => cell(r.startMs, c, 0)).join(' | ')} |`,
     `| idle CPU, % of a core | ${cols.map((c) => cell(scale(r.idleCpu, 100), c, 2)).join(' | ')} |`,
     `| CPU while a sibling of meshdns.yaml is appended 1,000×/s, % of a core | ${cols.map((c) => cell(scale(r.churnCpu, 100), c, 2)).join(' | ')} |`,

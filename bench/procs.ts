@@ -124,12 +124,15 @@ export function cpuSeconds(pid: number): number {
 export interface Memory {
   rssMiB: number;
   hwmMiB: number;
+  /** Resident pages only this process maps (USS): RSS without the node binary's pages other processes share. */
+  privateMiB: number;
 }
 
 export function memory(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
+  const kb = (text: string, key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return { rssMiB: kb(status, 'VmRSS') / 1024, hwmMiB: kb(status, 'VmHWM') / 1024, privateMiB: (kb(rollup, 'Private_Clean') + kb(rollup, 'Private_Dirty')) / 1024 };
 }
 
 /**
