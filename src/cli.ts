@@ -165,7 +165,7 @@ async function commandStatus(args: CliArgs, out: Out, err: Out): Promise<number>
     lastReload: { at: string; ms: number; added: number; removed: number; changed: number; errors: string[] } | null;
     cache: { hits: number; misses: number; entries: number; hitRate: number } | null;
     topFailingUpstream: { upstream: string; failures: number; timeouts: number; requests: number } | null;
-    istiod?: { table: string; staleSince?: string; connected: boolean; address: string; version: string; names: number; pushes: number; nacks: number; reconnects: number; lastError: string | null; certificate?: { identity: string; notAfter: string; renewAt: string | null; expired: boolean } | null } | null;
+    istiod?: { enabled?: boolean; why?: string; table: string; staleSince?: string; connected: boolean; address: string; istiodVersion?: string | null; version: string; names: number; pushes: number; nacks: number; reconnects: number; lastError: string | null; certificate?: { identity: string; notAfter: string; renewAt: string | null; expired: boolean } | null } | null;
   };
   out(`meshdns ${s.version} (pid ${s.pid}), up ${formatDuration(s.uptimeSeconds)}`);
   out(`  listening:   ${s.listen.join(', ')}`);
@@ -177,10 +177,11 @@ async function commandStatus(args: CliArgs, out: Out, err: Out): Promise<number>
     for (const e of s.lastReload.errors.slice(0, 10)) out(`    ${e}`);
   }
   if (s.cache !== null) out(`  cache:       ${s.cache.entries} entries, hit rate ${(s.cache.hitRate * 100).toFixed(1)}% (${s.cache.hits}/${s.cache.hits + s.cache.misses})`);
-  if (s.istiod !== null && s.istiod !== undefined) {
+  if (s.istiod?.enabled === false) out(`  istiod:      off (${s.istiod.why ?? 'istiod.enabled'})`);
+  else if (s.istiod !== null && s.istiod !== undefined) {
     const i = s.istiod;
     const table = i.table === 'live' ? 'live' : i.table === 'stale' ? `stale since ${i.staleSince ?? '?'}` : 'never received';
-    out(`  istiod:      ${i.address || '(no address)'} ${i.connected ? 'connected' : 'not connected'}; table ${table}, ${i.names} hosts, version ${i.version || '-'}, ${i.pushes} pushes, ${i.nacks} NACKs, ${i.reconnects} reconnects`);
+    out(`  istiod:      ${i.address || '(no address)'}${i.istiodVersion ? ` (istiod ${i.istiodVersion})` : ''} ${i.connected ? 'connected' : 'not connected'}; table ${table}, ${i.names} hosts, version ${i.version || '-'}, ${i.pushes} pushes, ${i.nacks} NACKs, ${i.reconnects} reconnects`);
     if (i.certificate !== null && i.certificate !== undefined) {
       const c = i.certificate;
       out(`    certificate ${c.identity}, ${c.expired ? 'expired at' : 'valid until'} ${c.notAfter}${c.renewAt === null || c.expired ? '' : `, renewal at ${c.renewAt}`}`);

@@ -5,7 +5,9 @@ import { SystemdNotifier, formatStatus, type StatusSummary } from './system/sdno
 /** The STATUS= summary for systemd, from what the service reports. */
 function statusSummary(service: MeshDnsService): StatusSummary {
   const last = service.lastReload;
+  const istiod = service.istiod.summary();
   return {
+    ...(istiod === undefined ? {} : { istiod }),
     names: service.table?.size ?? 0,
     upstreams: service.upstreams.map(formatHostPort),
     lastReload:
@@ -31,7 +33,9 @@ const STATUS_REFRESH_MS = 5000;
  * around a SIGHUP reload, STOPPING=1 on shutdown.
  */
 export async function runService(settingsFile: string): Promise<number> {
-  const service = new MeshDnsService({ settingsFile });
+  // istiod's state changes between reloads (a push, a lost stream): STATUS= follows at once.
+  let refreshStatus: () => void = () => undefined;
+  const service = new MeshDnsService({ settingsFile, onStatusChange: () => refreshStatus() });
   const systemd = new SystemdNotifier({ onError: (message) => service.log.warn(message) });
 
   // Signal handlers go in before anything starts: a SIGTERM or SIGHUP while starting (after
@@ -65,12 +69,13 @@ export async function runService(settingsFile: string): Promise<number> {
   let lastStatus = formatStatus(statusSummary(service));
   await systemd.notify({ ready: true, status: lastStatus });
   if (systemd.startWatchdog()) service.log.info({ intervalMs: systemd.watchdogIntervalMs }, 'systemd watchdog pings on');
-  const statusTimer = setInterval(() => {
+  refreshStatus = (): void => {
     const now = formatStatus(statusSummary(service));
     if (now === lastStatus) return;
     lastStatus = now;
     void systemd.notify({ status: now });
-  }, STATUS_REFRESH_MS);
+  };
+  const statusTimer = setInterval(() => refreshStatus(), STATUS_REFRESH_MS);
   statusTimer.unref();
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -78,6 +83,7 @@ export async function runService(settingsFile: string): Promise<number> {
       if (stopping) return;
       stopping = true;
       clearInterval(statusTimer);
+      refreshStatus = () => undefined;
       systemd.stopWatchdog();
       service.log.info({ signal }, 'stopping');
       systemd

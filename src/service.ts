@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 import { formatProblem } from './problem';
-import { InputStore, buildTableFromSnapshot, type RegistrySources, type Snapshot, type TableBuild } from './inputs';
-import { istiodContext, istiodWanted, type IstiodSource } from './istiod';
+import { InputStore, buildTableFromSnapshot, type Snapshot, type TableBuild } from './inputs';
+import { IstiodSwitch, istiodContext } from './istiod';
 import { TableBuilder, type NameTable } from './nametable';
 import { loadVipState } from './registry/allocatorState';
 import type { Upstream } from './config/types';
@@ -55,6 +55,8 @@ export interface ServiceOptions {
   watch?: boolean;
   /** Quiet time before a burst of file changes is applied (default 100 ms). */
   debounceMs?: number;
+  /** What STATUS= shows changed outside a reload (istiod live/stale/off): run.ts refreshes it. */
+  onStatusChange?: () => void;
   /** UDP engine (default: MESHDNS_UDP_ENGINE, else auto); tests run both. */
   udpEngine?: UdpEngineChoice;
 }
@@ -110,15 +112,19 @@ export class MeshDnsService {
   get lastReload(): ReloadHistory['last'] {
     return this.reloadHistory.last;
   }
-  /** The name table from istiod over xDS (docs/ARCHITECTURE.md §11), when istiod.enabled says so. */
-  private istiod: IstiodSource | undefined;
-  private readonly istiodSources: RegistrySources = (files, clusterDomain) => (this.istiod === undefined ? files.slice() : this.istiod.combine(files, clusterDomain));
+  /** The name table from istiod over xDS (docs/ARCHITECTURE.md §11), switched on and off by istiod.enabled. */
+  readonly istiod: IstiodSwitch;
 
   constructor(private readonly options: ServiceOptions) {
     this.log = options.logger ?? pino({ level: 'info', base: { service: 'meshdns' } });
     this.store = new InputStore({ settingsFile: options.settingsFile });
     this.upstreamSelection = new UpstreamSelection(this.log);
     this.problemLog = new ProblemLog(this.log);
+    this.istiod = new IstiodSwitch({
+      log: this.log,
+      apply: (reason) => this.reload(reason).then((summary) => this.compactAfter(summary)),
+      onChange: () => options.onStatusChange?.(),
+    });
     this.capture = new ResolvConfCapture(this.log);
     this.stateSaver = new VipStateSaver({
       allocations: () => this.builder.allocations(),
@@ -137,7 +143,7 @@ export class MeshDnsService {
     this.metrics = new MeshDnsMetrics({
       tableNames: () => this.tableValue?.size ?? 0,
       settleQueryCounts: () => this.fastPath?.settleCounts(),
-      tableSources: () => ({ ...tableSources(this.snapshot), ...(this.istiod === undefined ? {} : { istiod: this.istiod.stats().tableNames }) }),
+      tableSources: () => ({ ...tableSources(this.snapshot), ...(this.istiod.enabled ? { istiod: this.istiod.stats()?.tableNames ?? 0 } : {}) }),
       cache: () => this.cache?.stats(),
       reloads: () => ({
         total: this.reloadHistory.total,
@@ -148,7 +154,7 @@ export class MeshDnsService {
       resolvConf: () => this.captureState(),
       loopingUpstreams: () => this.upstreamSelection.loops.looping,
       forwarder: () => this.forward?.stats(),
-      istiod: () => this.istiod?.stats(),
+      istiod: () => this.istiod.stats(),
     });
     this.queryLog = new QueryLog(this.log, (o) => this.metrics.observeQuery(o));
   }
@@ -175,8 +181,7 @@ export class MeshDnsService {
     const capture = this.captureState().state;
     const wanted = this.snapshot !== undefined && shouldManageResolvConf(this.snapshot.effective);
     if (wanted && capture !== 'captured') return { ready: false, reason: `serving, but resolv.conf is ${capture}` };
-    const istiod = this.istiod === undefined ? '' : `, ${this.istiod.describeTable()}`;
-    return { ready: true, reason: `ready: serving${capture === 'captured' ? ', resolv.conf captured' : ''}${istiod}` };
+    return { ready: true, reason: `ready: serving${capture === 'captured' ? ', resolv.conf captured' : ''}, ${this.istiod.describe()}` };
   }
 
   /** The summary `meshdns status` prints (served as JSON on /status). */
@@ -196,7 +201,7 @@ export class MeshDnsService {
       cache: this.cache?.stats(),
       forward: this.forward?.stats(),
     });
-    return { ...report, istiod: this.istiod?.status() ?? null };
+    return { ...report, istiod: this.istiod.status() };
   }
 
   get table(): NameTable | undefined {
@@ -228,7 +233,6 @@ export class MeshDnsService {
     const state = await loadVipState(first.settings.stateDir);
     this.builder = new TableBuilder(state.allocations);
     for (const p of state.problems) this.log.warn({ file: p.file, field: p.field }, formatProblem(p));
-    if (await istiodWanted(first.settings.istiod, first.settings.stateDir)) await (await this.openIstiod()).loadSaved(first.settings.stateDir, first.settings.clusterDomain);
     const summary = await this.reload('start');
     // A large registry leaves its parse garbage behind: return it before serving (system/memory.ts).
     const collected = await collectGarbageIfLarge(START_GC_THRESHOLD_BYTES);
@@ -315,7 +319,7 @@ export class MeshDnsService {
       else this.metricsServer = started;
     }
     // istiod is asked once DNS is served: until it answers, the saved table (if any) serves.
-    this.istiod?.start();
+    this.istiod.serve();
     if (this.options.watch !== false) {
       await this.startWatching();
       // A file changed between the first read and the watcher's initial scan raised no event:
@@ -347,14 +351,16 @@ export class MeshDnsService {
   private async reloadOnce(reason: string, force: boolean): Promise<ReloadSummary> {
     const started = process.hrtime.bigint();
     const snap = this.capture.withCapturedOriginal(await this.store.load({ force }));
+    // istiod on or off for these settings, before the table is built (docs/ARCHITECTURE.md §11 "Off and on").
+    await this.istiod.decide(snap.settings.istiod, snap.settings.stateDir, snap.settings.clusterDomain);
     let build: TableBuild;
     try {
-      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiodSources);
+      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiod.sources);
     } catch (err) {
       // A builder bug must not leave a half-updated table: start over from the inputs.
       this.log.error({ err }, 'incremental table update failed; rebuilding the table from scratch');
       this.builder = new TableBuilder(this.builder.allocations());
-      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiodSources);
+      build = buildTableFromSnapshot(snap, {}, this.builder, this.istiod.sources);
     }
     const { added, removed, changed } = build.result;
 
@@ -367,13 +373,7 @@ export class MeshDnsService {
     // Queries the native answer store takes never reach the fast path: tell it now.
     this.fastPath?.sync();
     this.upstreamSelection.use(choice, this.server !== undefined);
-    this.istiod?.setContext(istiodContext(snap, this.upstreams));
-    // enabled: auto turns on when istioctl's token and root certificate appear (off needs a restart).
-    if (this.server !== undefined && this.istiod === undefined && (await istiodWanted(snap.settings.istiod, snap.settings.stateDir))) {
-      const istiod = await this.openIstiod();
-      istiod.setContext(istiodContext(snap, this.upstreams));
-      istiod.start();
-    }
+    this.istiod.configure(istiodContext(snap, this.upstreams));
 
     const problems = [...snap.problems, ...build.problems];
     // The re-check right after the watcher starts is only a reload if it found a change.
@@ -398,13 +398,6 @@ export class MeshDnsService {
     if (this.server !== undefined) await this.capture.sync(snap, this.server.addresses[0] ?? snap.settings.listen[0]);
     if (this.watcher !== undefined) await this.watcher.setTargets(watchTargets(snap));
     return summary;
-  }
-
-  /** The istiod client, loaded on first use (grpc and the generated descriptors cost every start a few hundred ms). */
-  private async openIstiod(): Promise<IstiodSource> {
-    const { IstiodSource } = await import('./istiod/source');
-    this.istiod = new IstiodSource({ log: this.log, apply: (reason) => this.reload(reason).then((summary) => this.compactAfter(summary)) });
-    return this.istiod;
   }
 
   /**
@@ -443,7 +436,7 @@ export class MeshDnsService {
   }
 
   async stop(): Promise<void> {
-    await this.istiod?.stop();
+    await this.istiod.stop();
     this.cancelSettledCollection();
     this.settleAfterChanges.cancel();
     await this.stateSaver.flush(); // a scheduled save is written, one under way finishes

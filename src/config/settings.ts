@@ -32,7 +32,7 @@ export function defaultSettings(): Settings {
     ttl: 30,
     metrics: '127.0.0.1:15054',
     log: { level: 'info' },
-    istiod: { enabled: 'auto', address: '', serverName: '', rootCert: '/etc/certs/root-cert.pem', token: '/var/run/secrets/tokens/istio-token' },
+    istiod: { enabled: 'auto', address: '', serverName: '', rootCert: '/etc/certs/root-cert.pem', token: '/var/run/secrets/tokens/istio-token', istioVersion: '' },
     explicit: new Set<string>(),
   };
 }
@@ -115,6 +115,7 @@ const RULES: readonly Rule[] = [
   rule('istiod.serverName', readServerName, (s, v) => (s.istiod.serverName = v)),
   rule('istiod.rootCert', readPath, (s, v) => (s.istiod.rootCert = v)),
   rule('istiod.token', readPath, (s, v) => (s.istiod.token = v)),
+  rule('istiod.istioVersion', readIstioVersion, (s, v) => (s.istiod.istioVersion = v)),
 ];
 
 /** Every dotted key the settings file knows, in the order of docs/ARCHITECTURE.md §6. */
@@ -355,6 +356,23 @@ function readIstiodAddress(raw: unknown): Check<string> {
   const endpoint = parseEndpoint(text.value);
   return endpoint.ok ? endpoint : refuse(`${endpoint.reason} (expected "host:port", e.g. "istiod.istio-system.svc:15012")`);
 }
+
+/**
+ * An Istio release as istiod parses it (`major.minor[.patch]`, an optional `-suffix` such as
+ * `-dev`), or "" for the bootstrap files' version. istiod reads a missing or unparsable version
+ * as the newest release, so a typo would silently change what it sends: refused here.
+ */
+function readIstioVersion(raw: unknown): Check<string> {
+  // YAML reads 1.20 as the number 1.2: a version must be quoted.
+  if (typeof raw === 'number') return refuse(`quote the version ("${raw}"): YAML reads an unquoted 1.20 as the number 1.2`);
+  const text = readString(raw);
+  if (!text.ok) return text;
+  const value = text.value.trim();
+  if (value === '') return accept('');
+  return ISTIO_VERSION.test(value) ? accept(value) : refuse(`expected an Istio version like "1.24.1" or "1.24", got ${describeValue(raw)}`);
+}
+
+export const ISTIO_VERSION = /^[1-9][0-9]*\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?(-[0-9A-Za-z][0-9A-Za-z.-]*)?$/;
 
 function readServerName(raw: unknown): Check<string> {
   const text = readString(raw);

@@ -45,6 +45,11 @@ export interface IstiodSettings {
   serverName: string;
   rootCert: string;
   token: string;
+  /**
+   * `ISTIO_VERSION` sent in the node metadata; empty: cluster.env's, else the mesh config
+   * proxyMetadata's (`ISTIO_META_ISTIO_VERSION` or `ISTIO_VERSION`), else none.
+   */
+  istioVersion: string;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -105,6 +105,8 @@ export interface NodeInputs {
   instanceIp?: string;
   hostname?: string;
   clusterEnvFile: string;
+  /** `istiod.istioVersion` (validated by the settings parser); empty: the bootstrap files'. */
+  istioVersion?: string;
 }
 
 /**
@@ -143,6 +145,9 @@ export function proxyNode(input: NodeInputs): { value: ProxyNode | undefined; pr
   metadata.NAMESPACE = namespace;
   metadata.CLUSTER_ID = nonEmpty(env.ISTIO_META_CLUSTER_ID) ?? 'Kubernetes';
   metadata.INSTANCE_IPS = nonEmpty(env.ISTIO_META_INSTANCE_IPS) ?? ip;
+  const version = istioVersionOf(input);
+  if (version !== undefined) metadata.ISTIO_VERSION = version;
+  else delete metadata.ISTIO_VERSION;
   const serviceAccount = nonEmpty(env.SERVICE_ACCOUNT);
   if (serviceAccount !== undefined) metadata.SERVICE_ACCOUNT = serviceAccount;
   // istiod sends the name table only to a proxy that captures DNS, and allocates VIPs for it.
@@ -159,6 +164,17 @@ export function proxyNode(input: NodeInputs): { value: ProxyNode | undefined; pr
     },
     problems,
   };
+}
+
+/**
+ * The `ISTIO_VERSION` metadata: the setting, else cluster.env's, else the mesh config
+ * proxyMetadata's (`ISTIO_META_ISTIO_VERSION`, or `ISTIO_VERSION` as the agent's environment
+ * names it). istiod reads a missing one as the newest release (docs/DECISIONS.md).
+ */
+export function istioVersionOf(input: Pick<NodeInputs, 'istioVersion' | 'clusterEnv' | 'proxyMetadata'>): string | undefined {
+  const e = input.clusterEnv;
+  const m = input.proxyMetadata;
+  return nonEmpty(input.istioVersion) ?? nonEmpty(e.ISTIO_META_ISTIO_VERSION) ?? nonEmpty(e.ISTIO_VERSION) ?? nonEmpty(m.ISTIO_META_ISTIO_VERSION) ?? nonEmpty(m.ISTIO_VERSION);
 }
 
 function parseLabels(text: string): Record<string, string> | undefined {

@@ -29,7 +29,7 @@ export async function istiodProblems(snap: Snapshot, now = Date.now()): Promise<
   if (istiodTarget(s, mesh.value, env) === undefined) {
     problems.push({ file, field: 'istiod.address', message: `no istiod address: set istiod.address ("host:port") or defaultConfig.discoveryAddress in ${snap.settings.bootstrap.meshConfig}`, severity: 'error' });
   }
-  const node = proxyNode({ clusterEnv: env, proxyMetadata: mesh.value.proxyMetadata, clusterDomain: snap.settings.clusterDomain, namespace: snap.effective.namespace, clusterEnvFile: snap.settings.bootstrap.clusterEnv });
+  const node = proxyNode({ clusterEnv: env, proxyMetadata: mesh.value.proxyMetadata, clusterDomain: snap.settings.clusterDomain, namespace: snap.effective.namespace, clusterEnvFile: snap.settings.bootstrap.clusterEnv, istioVersion: s.istioVersion });
   problems.push(...node.problems);
   return problems;
 }

@@ -8,8 +8,9 @@ import { RegistryShadow, hostsOf } from './precedence';
 // The client itself (source.ts: grpc, generated descriptors) and the NameTable decoder
 // (nameTable.ts: @bufbuild/protobuf, ~10 MiB of RSS once loaded) are imported on demand, not from
 // here: a service with istiod off never loads them.
-export type { IstiodContext, IstiodSource, IstiodStats, TableState } from './source';
-export { istiodWanted } from './enabled';
+export type { IstiodContext, IstiodSource, IstiodStats, IstiodSummary, TableState } from './source';
+export { istiodWanted, istiodDecision } from './enabled';
+export { IstiodSwitch } from './switch';
 
 /** The inputs of the next istiod connect, from a snapshot and the upstreams in use. */
 export function istiodContext(snap: Snapshot, upstreams: readonly Upstream[]): IstiodContext {

@@ -41,9 +41,18 @@ export interface IstiodSourceOptions {
   apply(reason: string): Promise<void>;
   /** Test hook: reconnect delays. */
   backoff?: Backoff;
+  /** The table state or istiod's version changed (live, stale, never, off): STATUS= is refreshed. */
+  onChange?(): void;
 }
 
 export type TableState = 'live' | 'stale' | 'never';
+
+/** What STATUS= says about istiod (src/system/sdnotify/message.ts). */
+export interface IstiodSummary {
+  state: TableState;
+  /** live: the last accepted push; stale: since when. */
+  at?: Date;
+}
 
 export interface IstiodStats {
   connected: boolean;
@@ -90,6 +99,13 @@ export class IstiodSource {
   private keeper: CertKeeper | undefined;
   /** Set while neither the token nor the certificate can be used (said in /readyz and status). */
   private credentialProblem: string | undefined;
+  /** istiod's own version, from the responses' control_plane.identifier (when istiod sets it). */
+  private controlPlaneVersion: string | undefined;
+  /**
+   * Bumped when the source is switched off or reconnects on new settings: a connect, stream or
+   * push begun before is abandoned (it must neither retry nor touch the table).
+   */
+  private epoch = 0;
 
   constructor(private readonly options: IstiodSourceOptions) {
     this.log = options.log.child({ source: 'istiod' });
@@ -126,6 +142,7 @@ export class IstiodSource {
       this.version = saved.version;
       this.lastPushAt = saved.receivedAt;
       this.staleSince = Date.now();
+      this.changed();
       this.log.info({ names: converted.records.length, version: saved.version, receivedAt: new Date(saved.receivedAt).toISOString() }, 'serving the last name table saved from istiod until istiod answers');
     } catch (err) {
       this.log.warn(`cannot read the saved istiod name table in ${stateDir}: ${(err as Error).message}; waiting for istiod`);
@@ -138,16 +155,69 @@ export class IstiodSource {
     this.connect();
   }
 
+  get started(): boolean {
+    return this.running;
+  }
+
   async stop(): Promise<void> {
+    this.halt();
+    await this.work;
+    await this.saving;
+  }
+
+  /**
+   * Switched off by a settings reload (docs/ARCHITECTURE.md §11 "Off and on"): the stream is
+   * closed, no reconnect, and istiod's names leave the table at the caller's rebuild. Does not wait
+   * for a push being applied (this runs inside that very reload); the push is abandoned. The saved
+   * table stays on disk for the next turn-on.
+   */
+  disable(): void {
+    this.halt();
+    this.setRecords(undefined);
+    this.staleSince = undefined;
+    this.credentialProblem = undefined;
+    this.lastProblem = undefined;
+    this.changed();
+  }
+
+  /** New connection settings (address, TLS name, root certificate, token, version): a new stream now. */
+  reconnect(why: string): void {
+    if (!this.running) return;
+    this.log.info(`istiod settings changed (${why}); reconnecting`);
+    this.halt();
+    this.backoff.reset();
+    this.running = true;
+    this.connect();
+  }
+
+  private halt(): void {
+    this.epoch++;
     this.running = false;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    this.connection?.close();
+    const connection = this.connection;
     this.connection = undefined;
+    connection?.close();
     this.connectedFlag = false;
+    if (this.liveFlag) {
+      this.staleSince = Date.now();
+      this.changed();
+    }
+    this.liveFlag = false;
     this.keeper?.stop();
-    await this.work;
-    await this.saving;
+    this.keeper = undefined;
+  }
+
+  /** For STATUS=: the table state and its time. */
+  summary(): IstiodSummary {
+    const state = this.tableState;
+    if (state === 'live' && this.lastPushAt !== undefined) return { state, at: new Date(this.lastPushAt) };
+    if (state === 'stale' && this.staleSince !== undefined) return { state, at: new Date(this.staleSince) };
+    return { state };
+  }
+
+  private changed(): void {
+    this.options.onChange?.();
   }
 
   get tableState(): TableState {
@@ -170,6 +240,7 @@ export class IstiodSource {
       ...(this.tableState === 'stale' && this.staleSince !== undefined ? { staleSince: new Date(this.staleSince).toISOString() } : {}),
       connected: this.connectedFlag,
       address: this.address,
+      istiodVersion: this.controlPlaneVersion ?? null,
       version: this.version,
       lastPush: this.lastPushAt === undefined ? null : new Date(this.lastPushAt).toISOString(),
       names: this.records?.length ?? 0,
@@ -203,8 +274,8 @@ export class IstiodSource {
     this.lastProblem = message;
   }
 
-  private retry(): void {
-    if (!this.running || this.timer !== undefined) return;
+  private retry(epoch: number): void {
+    if (!this.running || epoch !== this.epoch || this.timer !== undefined) return;
     const delay = this.backoff.next();
     this.log.debug({ delayMs: delay }, 'reconnecting to istiod');
     this.timer = setTimeout(() => {
@@ -216,15 +287,18 @@ export class IstiodSource {
   }
 
   private connect(): void {
+    const epoch = this.epoch;
     this.prepare().then(
       (ready) => {
-        if (ready === undefined || !this.running) return this.retry();
+        if (epoch !== this.epoch) return;
+        if (ready === undefined || !this.running) return this.retry(epoch);
         this.openStream(ready.endpoint, ready.identity, ready.node);
       },
       (err: Error) => {
+        if (epoch !== this.epoch) return;
         if (err instanceof NoCredentialError) this.credentialProblem = err.message;
         this.report(err.message, err instanceof NoCredentialError ? 'error' : 'warn');
-        this.retry();
+        this.retry(epoch);
       },
     );
   }
@@ -239,7 +313,7 @@ export class IstiodSource {
     if (target === undefined) throw new Error(`no istiod address: set istiod.address in meshdns.yaml or defaultConfig.discoveryAddress in ${ctx.meshConfigFile}`);
     const ip = await resolveIstiodHost(target.host, ctx.hosts, ctx.upstreams);
     const instanceIp = await localAddressToward(ip, target.port);
-    const node = proxyNode({ clusterEnv: ctx.clusterEnv, proxyMetadata: mesh.proxyMetadata, clusterDomain: ctx.clusterDomain, namespace: ctx.namespace, clusterEnvFile: ctx.clusterEnvFile, instanceIp });
+    const node = proxyNode({ clusterEnv: ctx.clusterEnv, proxyMetadata: mesh.proxyMetadata, clusterDomain: ctx.clusterDomain, namespace: ctx.namespace, clusterEnvFile: ctx.clusterEnvFile, instanceIp, istioVersion: ctx.settings.istioVersion });
     if (node.value === undefined) throw new Error(node.problems.map((p) => p.message).join('; '));
     const rootCert = await fs.readFile(ctx.settings.rootCert).catch((err: Error) => {
       throw new Error(`cannot read istiod's root certificate ${ctx.settings.rootCert}: ${err.message}`);
@@ -269,6 +343,7 @@ export class IstiodSource {
   private openStream(endpoint: IstiodEndpoint, identity: ClientIdentity, node: ProxyNode): void {
     const connection = openAds(endpoint, identity);
     this.connection = connection;
+    const epoch = this.epoch;
     const { call } = connection;
     const openedAt = Date.now();
     let accepted = false;
@@ -278,9 +353,14 @@ export class IstiodSource {
       if (ended) return;
       ended = true;
       connection.close();
-      if (this.connection === connection) this.connection = undefined;
+      // A stream closed by disable() or reconnect(): nothing more to do for it.
+      if (epoch !== this.epoch || this.connection !== connection) return;
+      this.connection = undefined;
       this.connectedFlag = false;
-      if (this.liveFlag) this.staleSince = Date.now();
+      if (this.liveFlag) {
+        this.staleSince = Date.now();
+        this.changed();
+      }
       this.liveFlag = false;
       if (!this.running) return;
       const authFailure = err !== undefined && (err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED);
@@ -288,10 +368,12 @@ export class IstiodSource {
       if (err !== undefined) this.report(describeCallError(err, endpoint, identity, this.context), err.code === grpc.status.UNAUTHENTICATED || err.code === grpc.status.PERMISSION_DENIED ? 'error' : 'warn');
       else this.log.info(`istiod ended the stream (${why}); reconnecting`);
       if (accepted && Date.now() - openedAt >= HEALTHY_STREAM_MS) this.backoff.reset();
-      this.retry();
+      this.retry(epoch);
     };
     call.on('data', (resp: DiscoveryResponse) => {
+      if (epoch !== this.epoch) return;
       this.connectedFlag = true;
+      this.noteControlPlane(resp.controlPlane?.identifier);
       if (resp.typeUrl !== NAME_TABLE_TYPE) {
         this.log.debug({ typeUrl: resp.typeUrl }, 'ignoring a response of a type meshdns did not ask for');
         return;
@@ -304,7 +386,8 @@ export class IstiodSource {
       seenNonces.push(resp.nonce);
       if (seenNonces.length > 16) seenNonces.shift();
       this.work = this.work.then(async () => {
-        const ok = await this.onPush(resp, (req) => {
+        if (epoch !== this.epoch) return;
+        const ok = await this.onPush(resp, epoch, (req) => {
           if (!ended) call.write(req);
         });
         if (ok) {
@@ -320,7 +403,7 @@ export class IstiodSource {
       if (s.code !== grpc.status.OK) finish('status', Object.assign(new Error(s.details), s) as grpc.ServiceError);
     });
     call.on('metadata', () => {
-      this.connectedFlag = true;
+      if (epoch === this.epoch) this.connectedFlag = true;
     });
     call.write(this.request({ node, versionInfo: this.version }));
   }
@@ -336,7 +419,16 @@ export class IstiodSource {
   }
 
   /** One push: decode, convert, swap in, ACK; or NACK keeping the last good table. True when accepted. */
-  private async onPush(resp: DiscoveryResponse, send: (req: DiscoveryRequest) => void): Promise<boolean> {
+  /** istiod's version from `control_plane.identifier` (`{"Component":"istiod","ID":…,"Info":{"version":…}}`). */
+  private noteControlPlane(identifier: string | undefined): void {
+    const version = controlPlaneVersion(identifier);
+    if (version === undefined || version === this.controlPlaneVersion) return;
+    this.controlPlaneVersion = version;
+    this.log.info({ istiodVersion: version }, 'istiod version');
+    this.changed();
+  }
+
+  private async onPush(resp: DiscoveryResponse, epoch: number, send: (req: DiscoveryRequest) => void): Promise<boolean> {
     const ctx = this.context;
     const nack = (error: string): false => {
       this.counts.nacks++;
@@ -359,14 +451,18 @@ export class IstiodSource {
     try {
       await this.options.apply('istiod push');
     } catch (err) {
+      if (epoch !== this.epoch) return false;
       this.setRecords(previous);
       return nack(`cannot apply: ${(err as Error).message}`);
     }
+    // Switched off (or reconnecting on new settings) while this push was applied: not ACKed, not saved.
+    if (epoch !== this.epoch) return false;
     this.version = resp.versionInfo;
     this.lastPushAt = Date.now();
     this.counts.pushes++;
     this.liveFlag = true;
     this.staleSince = undefined;
+    this.changed();
     send(this.request({ versionInfo: resp.versionInfo, responseNonce: resp.nonce }));
     const ms = (a: number, b: number): number => Math.round(b - a);
     this.log.info({ version: resp.versionInfo, names: converted.records.length, decodeMs: ms(t0, t1), convertMs: ms(t1, t2), applyMs: ms(t3, performance.now()) }, 'name table from istiod applied');
@@ -377,6 +473,18 @@ export class IstiodSource {
       );
     }
     return true;
+  }
+}
+
+/** `Info.version` of istiod's control-plane identifier JSON; undefined when absent or not JSON. */
+export function controlPlaneVersion(identifier: string | undefined): string | undefined {
+  if (identifier === undefined || identifier === '') return undefined;
+  try {
+    const parsed = JSON.parse(identifier) as { Info?: { version?: unknown } } | null;
+    const version = parsed?.Info?.version;
+    return typeof version === 'string' && version.trim() !== '' ? version.trim() : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -85,7 +85,7 @@ test('full fixture: every key read, every key explicit', () => {
   assert.is(s.ttl, 5);
   assert.is(s.metrics, '');
   assert.equal(s.log, { level: 'debug' });
-  assert.equal(s.istiod, { enabled: 'true', address: 'istiod.corp.example:15012', serverName: 'istiod.istio-system.svc', rootCert: '/srv/istio/root-cert.pem', token: '/srv/istio/istio-token' });
+  assert.equal(s.istiod, { enabled: 'true', address: 'istiod.corp.example:15012', serverName: 'istiod.istio-system.svc', rootCert: '/srv/istio/root-cert.pem', token: '/srv/istio/istio-token', istioVersion: '1.24.1' });
   assert.equal([...s.explicit].sort(), [...SETTINGS_KEYS].sort());
 });
 
@@ -214,6 +214,10 @@ const BAD: Array<[string, string, string, string]> = [
   ['metrics true', 'metrics: true', 'metrics', 'host:port'],
   ['metrics bad host', 'metrics: "bad host:80"', 'metrics', 'neither an IP'],
   ['log.level unknown', 'log: {level: verbose}', 'log.level', 'expected one of'],
+  ['istiod.istioVersion not a version', 'istiod: {istioVersion: "latest"}', 'istiod.istioVersion', 'expected an Istio version like "1.24.1"'],
+  ['istiod.istioVersion one number', 'istiod: {istioVersion: "1"}', 'istiod.istioVersion', 'expected an Istio version'],
+  ['istiod.istioVersion with a v', 'istiod: {istioVersion: "v1.24.1"}', 'istiod.istioVersion', 'expected an Istio version'],
+  ['istiod.istioVersion unquoted number', 'istiod: {istioVersion: 1.20}', 'istiod.istioVersion', 'quote the version'],
   ['log not a map', 'log: debug', 'log', 'must be a map'],
 ];
 for (const [name, yaml, field, word] of BAD) {

@@ -52,7 +52,7 @@ test('node: POD_NAME and INSTANCE_IP from cluster.env; no namespace or a bad IP 
 test('address: settings, else discoveryAddress; TLS name: settings, ISTIOD_SAN, the host', () => {
   const mesh = meshDefaults('defaultConfig:\n  discoveryAddress: istiod.istio-system.svc:15012\n  proxyMetadata: {A: 1}\n', 'mesh.yaml').value;
   assert.equal(mesh.proxyMetadata, { A: '1' });
-  const base = { enabled: 'auto' as const, address: '', serverName: '', rootCert: 'r', token: 't' };
+  const base = { enabled: 'auto' as const, address: '', serverName: '', rootCert: 'r', token: 't', istioVersion: '' };
   assert.equal(istiodTarget(base, mesh, {}), { host: 'istiod.istio-system.svc', port: 15012, serverName: 'istiod.istio-system.svc' });
   assert.equal(istiodTarget(base, mesh, { ISTIOD_SAN: 'istiod.example' })?.serverName, 'istiod.example');
   assert.equal(istiodTarget({ ...base, address: '[fd00::1]:15012', serverName: 'x.y' }, mesh, {}), { host: 'fd00::1', port: 15012, serverName: 'x.y' });

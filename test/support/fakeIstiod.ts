@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { DiscoveryRequestSchema, DiscoveryResponseSchema, type DiscoveryRequest, type DiscoveryResponse } from '../../src/istiod/gen/envoy/service/discovery/v3/discovery_pb';
+import { ControlPlaneSchema } from '../../src/istiod/gen/envoy/config/core/v3/base_pb';
 import { NameTableSchema, NameTable_NameInfoSchema } from '../../src/istiod/gen/istio/networking/nds/v1/nds_pb';
 import { ADS_METHOD } from '../../src/istiod/channel';
 import { NAME_TABLE_TYPE } from '../../src/istiod/nameTable';
@@ -74,6 +75,8 @@ export class FakeIstiod {
   private current: { table: FakeTable; corrupt: boolean } | undefined;
   port = 0;
   token: string;
+  /** Sent as istiod does in every response's control_plane.identifier (JSON, Info.version); none when undefined. */
+  controlPlaneVersion: string | undefined;
   private waiters: Array<() => void> = [];
 
   constructor(private readonly options: FakeIstiodOptions) {
@@ -229,7 +232,9 @@ export class FakeIstiod {
       ),
     });
     const value = corrupt ? Buffer.from([0x0a, 0xff, 0xff, 0x01, 0x02]) : toBinary(NameTableSchema, message);
-    stream.call.write(create(DiscoveryResponseSchema, { versionInfo: version, nonce, typeUrl: NAME_TABLE_TYPE, resources: [create(AnySchema, { typeUrl: NAME_TABLE_TYPE, value })] }));
+    const controlPlane =
+      this.controlPlaneVersion === undefined ? undefined : create(ControlPlaneSchema, { identifier: JSON.stringify({ Component: 'istiod', ID: 'istiod-fake-0', Info: { version: this.controlPlaneVersion, revision: 'fake', status: 'Clean' } }) });
+    stream.call.write(create(DiscoveryResponseSchema, { versionInfo: version, nonce, typeUrl: NAME_TABLE_TYPE, resources: [create(AnySchema, { typeUrl: NAME_TABLE_TYPE, value })], ...(controlPlane === undefined ? {} : { controlPlane }) }));
   }
 
   /** Push a table to every open stream; returns the version and the nonce prefix of this push. */

@@ -1,7 +1,7 @@
 // The fake istiod as a program (for the systemd container test, where it runs inside the
 // container beside the installed meshdns): `node fakeIstiodMain.js DIR PORT`. DIR holds
 // server.key, server.pem, token, table.json, cluster-id, and (optional) ca.key + root-cert.pem
-// to serve CreateCertificate; every request, refusal, certificate request and stream identity
+// to serve CreateCertificate, istiod-version for control_plane.identifier; every request, refusal, certificate request and stream identity
 // is written to DIR/seen.json as it happens.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     ...(existsSync(join(dir, 'ca.key')) ? { ca: { key: read('ca.key'), cert: read('root-cert.pem') } } : {}),
   });
   istiod.setCurrent(JSON.parse(read('table.json').toString()) as FakeTable);
+  if (existsSync(join(dir, 'istiod-version'))) istiod.controlPlaneVersion = read('istiod-version').toString().trim();
   const port = await istiod.start(Number(portText));
   // Written aside and renamed: the test reads it while it is being rewritten.
   const save = (): void => {

@@ -17,8 +17,8 @@ export interface MetricsSource {
   /** Upstreams found forwarding back to meshdns (taken out of use). */
   loopingUpstreams(): string[];
   forwarder(): { ignoredReplies: number; rejected: number; exhausted: number; inFlight: number } | undefined;
-  /** The istiod name-table source (src/istiod/); undefined when it is off. */
-  istiod?(): { connected: boolean; pushes: number; nacks: number; reconnects: number; lastPushSeconds: number | undefined; tableNames: number; certExpirySeconds?: number | undefined } | undefined;
+  /** The istiod name-table source (src/istiod/); undefined while its client was never loaded. */
+  istiod?(): { enabled: boolean; connected: boolean; pushes: number; nacks: number; reconnects: number; lastPushSeconds: number | undefined; tableNames: number; certExpirySeconds?: number | undefined } | undefined;
 }
 
 const QTYPES: Record<number, string> = { 1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 65: 'HTTPS', 255: 'ANY' };

@@ -112,7 +112,8 @@ export function createPromMetrics(source: MetricsSource, counts: Float64Array): 
   gauge('meshdns_dns_forward_in_flight', 'Queries being forwarded now.', () => source.forwarder()?.inFlight ?? 0);
   gauge('meshdns_resolvconf_external_rewrites_total', 'Times another program rewrote resolv.conf while meshdns had it captured.', () => source.resolvConf().externalRewrites);
   const istiod = (): ReturnType<NonNullable<MetricsSource['istiod']>> => source.istiod?.();
-  gauge('meshdns_istiod_connected', 'Whether the xDS stream to istiod is up (1) or not (0); absent when the istiod source is off.', () => {
+  gauge('meshdns_istiod_enabled', 'Whether the istiod source is on (1) or off (0) by istiod.enabled (auto: the credential files).', () => (istiod()?.enabled === true ? 1 : 0));
+  gauge('meshdns_istiod_connected', 'Whether the xDS stream to istiod is up (1) or not (0, also while istiod is off); absent while istiod was never on.', () => {
     const s = istiod();
     return s === undefined ? undefined : s.connected ? 1 : 0;
   });

@@ -1,4 +1,4 @@
 export { SystemdNotifier, spawnSystemdNotify } from './notifier';
 export type { NotifyRunner, SystemdNotifierOptions } from './notifier';
-export { formatStatus, notifyArgv, notifyAssignments, oneLine, watchdogIntervalMs } from './message';
+export { formatIstiodStatus, formatStatus, notifyArgv, notifyAssignments, oneLine, watchdogIntervalMs } from './message';
 export type { NotifyFields, StatusSummary } from './message';

@@ -67,6 +67,8 @@ export interface StatusSummary {
   names: number;
   upstreams: readonly string[];
   lastReload?: { at: Date; added: number; removed: number; changed: number; errors: number };
+  /** The istiod table's state while istiod is on (src/istiod/); absent while off. */
+  istiod?: { state: 'live' | 'stale' | 'never'; at?: Date };
 }
 
 function clock(at: Date): string {
@@ -74,7 +76,22 @@ function clock(at: Date): string {
   return `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
 }
 
-/** e.g. "serving 12 names; upstreams 10.0.0.2:53; last reload 12:01:02 +1 -0 ~0, 0 errors" */
+/**
+ * The istiod part: `istiod live, last push 12:01:02`, `istiod stale since 12:01:02`, `istiod
+ * never received`. Clock times, not "12 s ago": the line changes only when the state does, so
+ * systemd is not sent a new STATUS= every few seconds (docs/DECISIONS.md).
+ */
+export function formatIstiodStatus(i: NonNullable<StatusSummary['istiod']>): string {
+  if (i.state === 'live') return i.at === undefined ? 'istiod live' : `istiod live, last push ${clock(i.at)}`;
+  if (i.state === 'stale') return i.at === undefined ? 'istiod stale' : `istiod stale since ${clock(i.at)}`;
+  return 'istiod never received';
+}
+
+/**
+ * e.g. "serving 12 names; istiod live, last push 12:00:58; upstreams 10.0.0.2:53; last reload
+ * 12:01:02 +1 -0 ~0, 0 errors". istiod comes before the upstreams: a long upstream list is what
+ * the 200-character cut takes.
+ */
 export function formatStatus(s: StatusSummary): string {
   const ups = s.upstreams.length === 0 ? 'no upstreams' : `upstreams ${s.upstreams.join(' ')}`;
   const r = s.lastReload;
@@ -82,5 +99,6 @@ export function formatStatus(s: StatusSummary): string {
     r === undefined
       ? 'not loaded yet'
       : `last reload ${clock(r.at)} +${r.added} -${r.removed} ~${r.changed}, ${r.errors} error${r.errors === 1 ? '' : 's'}`;
-  return oneLine(`serving ${s.names} name${s.names === 1 ? '' : 's'}; ${ups}; ${reload}`);
+  const istiod = s.istiod === undefined ? '' : `; ${formatIstiodStatus(s.istiod)}`;
+  return oneLine(`serving ${s.names} name${s.names === 1 ? '' : 's'}${istiod}; ${ups}; ${reload}`);
 }
