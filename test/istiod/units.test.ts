@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
-import { proxyNode, istiodTarget, meshDefaults } from '../../src/istiod/bootstrap';
+import { proxyNode, istiodTarget, istioVersionOf, meshDefaults } from '../../src/istiod/bootstrap';
+import { controlPlaneVersion } from '../../src/istiod/source';
 import { decodeToken, tokenProblem } from '../../src/istiod/token';
 import { Backoff } from '../../src/istiod/backoff';
 import { NameTableRecords, nameTableBytes, NAME_TABLE_TYPE } from '../../src/istiod/nameTable';
@@ -38,6 +39,27 @@ test('node id and metadata: strings only, cluster.env over proxyMetadata, no Wor
     SERVICE_ACCOUNT: 'sa',
   });
   for (const v of Object.values(n.metadata)) assert.type(v, 'string');
+});
+
+test('ISTIO_VERSION: the setting, else cluster.env (ISTIO_META_ISTIO_VERSION, ISTIO_VERSION), else proxyMetadata, else not sent', () => {
+  const v = (istioVersion: string, clusterEnv: Record<string, string>, proxyMetadata: Record<string, string>) => istioVersionOf({ istioVersion, clusterEnv, proxyMetadata });
+  assert.is(v('1.25.0', { ISTIO_META_ISTIO_VERSION: '1.24.1' }, { ISTIO_VERSION: '1.23.0' }), '1.25.0');
+  assert.is(v('', { ISTIO_VERSION: '1.24.1' }, { ISTIO_META_ISTIO_VERSION: '1.23.0' }), '1.24.1');
+  assert.is(v('', { ISTIO_META_ISTIO_VERSION: '1.24.2', ISTIO_VERSION: '1.24.1' }, {}), '1.24.2');
+  assert.is(v('', {}, { ISTIO_VERSION: '1.23.0' }), '1.23.0');
+  assert.is(v('', { ISTIO_VERSION: ' ' }, {}), undefined);
+  const withSetting = proxyNode({ clusterEnv: { POD_NAMESPACE: 'a', ISTIO_META_ISTIO_VERSION: '1.2.3' }, proxyMetadata: {}, clusterDomain: 'cluster.local', namespace: 'a', clusterEnvFile: 'c', instanceIp: '10.0.0.1', istioVersion: '1.24.1' }).value!;
+  assert.is(withSetting.metadata.ISTIO_VERSION, '1.24.1', 'the setting wins over the ISTIO_META_ copy');
+  assert.not.ok('ISTIO_VERSION' in node({ POD_NAMESPACE: 'a' }).value!.metadata);
+});
+
+test("istiod's version from control_plane.identifier: Info.version of the JSON, else none", () => {
+  assert.is(controlPlaneVersion('{"Component":"istiod","ID":"istiod-5d","Info":{"version":"1.24.1","revision":"abc"}}'), '1.24.1');
+  assert.is(controlPlaneVersion('{"Component":"istiod","ID":"x"}'), undefined);
+  assert.is(controlPlaneVersion('not json'), undefined);
+  assert.is(controlPlaneVersion(''), undefined);
+  assert.is(controlPlaneVersion(undefined), undefined);
+  assert.is(controlPlaneVersion('{"Info":{"version":7}}'), undefined);
 });
 
 test('node: POD_NAME and INSTANCE_IP from cluster.env; no namespace or a bad IP is a problem', () => {
@@ -126,7 +148,7 @@ test('several NameTable resources in one response: merged, later entries win; an
 test('settings: the istiod block is validated key by key', () => {
   const ok = parseSettings('istiod: {enabled: true, address: "istiod.example:15012", serverName: istiod.example, rootCert: /r.pem, token: /t}\n', 'm.yaml');
   assert.equal(ok.problems, []);
-  assert.equal({ ...ok.value.istiod }, { enabled: 'true', address: 'istiod.example:15012', serverName: 'istiod.example', rootCert: '/r.pem', token: '/t' });
+  assert.equal({ ...ok.value.istiod }, { enabled: 'true', address: 'istiod.example:15012', serverName: 'istiod.example', rootCert: '/r.pem', token: '/t', istioVersion: '' });
   const bad = parseSettings('istiod: {enabled: maybe, address: "istiod", serverName: "a b", rootCert: "", tokn: /t}\n', 'm.yaml');
   const text = bad.problems.map(formatProblem).join('\n');
   assert.match(text, /m\.yaml:-:istiod\.enabled: expected auto, true or false/);

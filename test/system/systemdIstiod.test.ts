@@ -69,6 +69,10 @@ function ipv4Of(name: string): string[] {
   return [...new Set(lines.map((l) => l.split(/\s+/)[0]).filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a)))];
 }
 
+function statusText(): string {
+  return box().sh('systemctl show -p StatusText --value meshdns').trim();
+}
+
 function journals(): string {
   return ['meshdns', 'fake-istiod'].map((u) => `--- journal of ${u}:\n${box().exec(`journalctl -u ${u} --no-pager -o cat | tail -40`).stdout}`).join('\n');
 }
@@ -131,6 +135,7 @@ if (steps()) {
     box().writeFile('/srv/fake-istiod/ca.key', ca.caKey);
     box().writeFile('/srv/fake-istiod/root-cert.pem', ca.rootCert);
     box().writeFile('/srv/fake-istiod/table.json', JSON.stringify(TABLE));
+    box().writeFile('/srv/fake-istiod/istiod-version', '1.24.3');
     assert.is(box().sh('ls /etc/meshdns/registry.d | wc -l').trim(), '0', 'no registry files');
     box().sh('systemd-run --unit=fake-istiod --collect -p WorkingDirectory=/mnt/src node /mnt/src/dist/test/support/fakeIstiodMain.js /srv/fake-istiod 15012');
     await until('the fake istiod listening', 20_000, () => box().exec('test -f /srv/fake-istiod/seen.json').code === 0);
@@ -155,10 +160,15 @@ if (steps()) {
     assert.equal(ipv4Of('db.partner.example'), ['240.240.3.3']);
   });
 
-  step('meshdns status: istiod connected, table live; the table saved in the state dir', () => {
+  step("meshdns status: istiod connected (istiod's version from control_plane), table live; the table saved in the state dir", () => {
     const status = box().sh('meshdns status');
-    assert.match(status, /istiod: +istiod\.istio-system\.svc:15012 connected; table live, 2 hosts/);
+    assert.match(status, /istiod: +istiod\.istio-system\.svc:15012 \(istiod 1\.24\.3\) connected; table live, 2 hosts/);
     box().sh('test -s /var/lib/meshdns/istiod-nametable.pb');
+  });
+
+  step('systemctl show StatusText: istiod live with the last push time', async () => {
+    await until('STATUS= with istiod live', 15_000, () => /istiod live, last push \d\d:\d\d:\d\d/.test(statusText()));
+    assert.match(statusText(), /^serving \d+ names; istiod live, last push \d\d:\d\d:\d\d; upstreams /);
   });
 
   step('the workload certificate (key and CSR made on Node 18): got with the token, the stream on it, key 0600 owned by the service user', () => {
@@ -170,10 +180,23 @@ if (steps()) {
     assert.match(box().sh('meshdns status'), /certificate spiffe:\/\/cluster\.local\/ns\/ns1\/sa\/vm-sa, valid until \d{4}-/);
   });
 
-  step('istiod stopped, meshdns restarted: the saved table is served, status says stale', async () => {
-    box().sh('systemctl stop fake-istiod; systemctl restart meshdns');
+  step('istiod stopped: STATUS= says stale without a reload; meshdns restarted: the saved table is served, status says stale', async () => {
+    box().sh('systemctl stop fake-istiod');
+    await until('STATUS= with istiod stale', 15_000, () => /istiod stale since \d\d:\d\d:\d\d/.test(statusText()));
+    box().sh('systemctl restart meshdns');
+    assert.match(statusText(), /istiod stale since \d\d:\d\d:\d\d/);
     assert.equal(ipv4Of('reviews.ns1.svc.cluster.local'), ['10.96.5.5']);
     assert.match(box().sh('meshdns status'), /not connected; table stale since \d{4}-/);
+  });
+
+  step('istiod.enabled: false and systemctl reload: istiod off without a restart, its names gone, STATUS= says nothing of istiod', async () => {
+    const pid = box().sh('systemctl show -p MainPID --value meshdns').trim();
+    box().writeFile('/etc/meshdns/meshdns.yaml', 'istiod: {enabled: "false"}\n');
+    box().sh('systemctl reload meshdns');
+    assert.equal(ipv4Of('reviews.ns1.svc.cluster.local'), [], 'forwarded to dnsmasq, which knows none');
+    assert.match(box().sh('meshdns status'), /istiod: +off \(istiod\.enabled is false\)/);
+    await until('STATUS= without istiod', 15_000, () => /^serving \d+ names; upstreams/.test(statusText()));
+    assert.is(box().sh('systemctl show -p MainPID --value meshdns').trim(), pid, 'not restarted');
     box().sh('systemctl stop meshdns');
   });
 }

@@ -62,6 +62,18 @@ const statusRows: Array<[string, Parameters<typeof formatStatus>[0], string]> = 
     { names: 1, upstreams: ['127.0.0.2:53', '[::1]:53'], lastReload: { at: new Date(2024, 0, 1, 9, 5, 7), added: 1, removed: 2, changed: 3, errors: 1 } },
     'serving 1 name; upstreams 127.0.0.2:53 [::1]:53; last reload 09:05:07 +1 -2 ~3, 1 error',
   ],
+  [
+    'istiod live: the last push time, before the upstreams',
+    { names: 3, upstreams: ['10.0.0.2:53'], istiod: { state: 'live', at: new Date(2024, 0, 1, 9, 4, 59) }, lastReload: { at: new Date(2024, 0, 1, 9, 5, 0), added: 3, removed: 0, changed: 0, errors: 0 } },
+    'serving 3 names; istiod live, last push 09:04:59; upstreams 10.0.0.2:53; last reload 09:05:00 +3 -0 ~0, 0 errors',
+  ],
+  ['istiod stale', { names: 3, upstreams: [], istiod: { state: 'stale', at: new Date(2024, 0, 1, 23, 0, 1) } }, 'serving 3 names; istiod stale since 23:00:01; no upstreams; not loaded yet'],
+  ['istiod never received', { names: 0, upstreams: [], istiod: { state: 'never' } }, 'serving 0 names; istiod never received; no upstreams; not loaded yet'],
+  [
+    'istiod survives the 200-character cut (a long upstream list is what is cut)',
+    { names: 9, upstreams: Array.from({ length: 20 }, (_, i) => `10.0.0.${i}:53`), istiod: { state: 'live', at: new Date(2024, 0, 1, 1, 2, 3) } },
+    `serving 9 names; istiod live, last push 01:02:03; upstreams ${Array.from({ length: 20 }, (_, i) => `10.0.0.${i}:53`).join(' ')}; not loaded yet`.slice(0, 199) + '…',
+  ],
 ];
 for (const [name, summary, expected] of statusRows) {
   test(`status line: ${name}`, () => assert.is(formatStatus(summary), expected));
