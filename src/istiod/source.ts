@@ -445,6 +445,7 @@ export class IstiodSource {
     const t2 = performance.now();
     // Queries that waited during the conversion are answered before the table is rebuilt.
     await yieldToQueries();
+    if (epoch !== this.epoch) return false;
     const previous = this.records;
     this.setRecords(converted.records);
     const t3 = performance.now();
