@@ -148,6 +148,15 @@ export function proxyNode(input: NodeInputs): { value: ProxyNode | undefined; pr
   const version = istioVersionOf(input);
   if (version !== undefined) metadata.ISTIO_VERSION = version;
   else delete metadata.ISTIO_VERSION;
+  // The setting is validated by the settings parser; the bootstrap files' value is sent as it is.
+  if (version !== undefined && nonEmpty(input.istioVersion) === undefined && !ISTIOD_READS_VERSION.test(version.replace(/^release-/, ''))) {
+    problems.push({
+      file,
+      field: 'ISTIO_VERSION',
+      message: `${JSON.stringify(version)} (cluster.env or the mesh config proxyMetadata) is not a version istiod reads (major.minor[.patch]): it takes the proxy for the newest release; set istiod.istioVersion in meshdns.yaml`,
+      severity: 'warning',
+    });
+  }
   const serviceAccount = nonEmpty(env.SERVICE_ACCOUNT);
   if (serviceAccount !== undefined) metadata.SERVICE_ACCOUNT = serviceAccount;
   // istiod sends the name table only to a proxy that captures DNS, and allocates VIPs for it.
@@ -176,6 +185,9 @@ export function istioVersionOf(input: Pick<NodeInputs, 'istioVersion' | 'cluster
   const m = input.proxyMetadata;
   return nonEmpty(input.istioVersion) ?? nonEmpty(e.ISTIO_META_ISTIO_VERSION) ?? nonEmpty(e.ISTIO_VERSION) ?? nonEmpty(m.ISTIO_META_ISTIO_VERSION) ?? nonEmpty(m.ISTIO_VERSION);
 }
+
+/** The start istiod's ParseIstioVersion accepts (after a `release-` prefix); anything else reads as the newest release. */
+const ISTIOD_READS_VERSION = /^[1-9][0-9]*\.[0-9]+/;
 
 function parseLabels(text: string): Record<string, string> | undefined {
   try {

@@ -51,6 +51,22 @@ test('ISTIO_VERSION: the setting, else cluster.env (ISTIO_META_ISTIO_VERSION, IS
   const withSetting = proxyNode({ clusterEnv: { POD_NAMESPACE: 'a', ISTIO_META_ISTIO_VERSION: '1.2.3' }, proxyMetadata: {}, clusterDomain: 'cluster.local', namespace: 'a', clusterEnvFile: 'c', instanceIp: '10.0.0.1', istioVersion: '1.24.1' }).value!;
   assert.is(withSetting.metadata.ISTIO_VERSION, '1.24.1', 'the setting wins over the ISTIO_META_ copy');
   assert.not.ok('ISTIO_VERSION' in node({ POD_NAMESPACE: 'a' }).value!.metadata);
+  const odd = node({ POD_NAMESPACE: 'a', ISTIO_META_ISTIO_VERSION: 'master' });
+  assert.is(odd.value!.metadata.ISTIO_VERSION, 'master', 'sent as the agent would');
+  assert.match(formatProblem(odd.problems[0]), /^cluster\.env:-:ISTIO_VERSION: "master" .*is not a version istiod reads.*set istiod\.istioVersion/);
+  assert.equal(node({ POD_NAMESPACE: 'a', ISTIO_VERSION: 'release-1.24.1' }).problems, []);
+});
+
+test('meshdns check: a bad istiod.istioVersion is an error naming the key', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'meshdns-istiod-version-'));
+  try {
+    writeFileSync(join(dir, 'meshdns.yaml'), 'registry: []\nstateDir: ./state\nresolvConf: {path: ./resolv.conf}\nistiod: {enabled: false, istioVersion: "1.x"}\n');
+    const err: string[] = [];
+    assert.is(await main(['check', '--config', join(dir, 'meshdns.yaml')], () => undefined, (l) => err.push(l)), 1);
+    assert.match(err.join('\n'), /meshdns\.yaml:-:istiod\.istioVersion: expected an Istio version like "1\.24\.1" or "1\.24", got "1\.x"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("istiod's version from control_plane.identifier: Info.version of the JSON, else none", () => {
