@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as http from 'node:http';
+import { main } from '../../src/cli';
 import type { FakeNameInfo, FakeTable } from '../support/fakeIstiod';
 import { parsePrometheusText, sampleValue } from '../support/promText';
 import { clusterEnv, makeWorld, startMeshdns, tokenFor, type Running, type World } from './world';
@@ -88,6 +89,11 @@ test('settings file sets enabled: false → stream ends, no reconnect, registry.
     assert.is(sampleValue(off, 'meshdns_istiod_table_names'), 0);
     assert.ok(meshdns.logs.some((l) => /istiod switched off \(istiod\.enabled is false\)/.test(l.msg)));
     assert.ok(existsSync(join(world.dir, 'state', 'istiod-nametable.pb')), 'the saved table stays on disk');
+    // ... but `meshdns table` (which reads the saved table while istiod is on) leaves it out too.
+    const out: string[] = [];
+    assert.is(await main(['table', '--config', join(world.dir, 'meshdns.yaml')], (l) => out.push(l), () => undefined), 0);
+    assert.not.match(out.join('\n'), /istiodonly/);
+    assert.match(out.join('\n'), /both\.vm-ns\.svc\.cluster\.local\s.*10\.1\.1\.1/);
     await assertQuiet(world, 2500);
 
     // On again: the saved table serves at once (stale), then istiod's new table (live).
