@@ -369,10 +369,11 @@ function readIstioVersion(raw: unknown): Check<string> {
   if (!text.ok) return text;
   const value = text.value.trim();
   if (value === '') return accept('');
-  return ISTIO_VERSION.test(value) ? accept(value) : refuse(`expected an Istio version like "1.24.1" or "1.24", got ${describeValue(raw)}`);
+  return ISTIO_VERSION_PATTERN.test(value) ? accept(value) : refuse(`expected an Istio version like "1.24.1" or "1.24", got ${describeValue(raw)}`);
 }
 
-export const ISTIO_VERSION = /^[1-9][0-9]*\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?(-[0-9A-Za-z][0-9A-Za-z.-]*)?$/;
+/** What `istiod.istioVersion` accepts. */
+const ISTIO_VERSION_PATTERN = /^[1-9][0-9]*\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?(-[0-9A-Za-z][0-9A-Za-z.-]*)?$/;
 
 function readServerName(raw: unknown): Check<string> {
   const text = readString(raw);

@@ -418,7 +418,6 @@ export class IstiodSource {
     });
   }
 
-  /** One push: decode, convert, swap in, ACK; or NACK keeping the last good table. True when accepted. */
   /** istiod's version from `control_plane.identifier` (`{"Component":"istiod","ID":…,"Info":{"version":…}}`). */
   private noteControlPlane(identifier: string | undefined): void {
     const version = controlPlaneVersion(identifier);
@@ -428,6 +427,7 @@ export class IstiodSource {
     this.changed();
   }
 
+  /** One push: decode, convert, swap in, ACK; or NACK keeping the last good table. True when accepted. */
   private async onPush(resp: DiscoveryResponse, epoch: number, send: (req: DiscoveryRequest) => void): Promise<boolean> {
     const ctx = this.context;
     const nack = (error: string): false => {

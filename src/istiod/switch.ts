@@ -28,7 +28,7 @@ export class IstiodSwitch {
   private source: IstiodSource | undefined;
   private on = false;
   private decision: IstiodDecision = { on: false, why: 'not read yet' };
-  private connectionSettings: Pick<IstiodSettings, (typeof CONNECTION_KEYS)[number]> & { stateDir: string } | undefined;
+  private connectionSettings: (ConnectionSettings & { stateDir: string }) | undefined;
   private serving = false;
 
   constructor(private readonly options: IstiodSwitchOptions) {}
@@ -117,6 +117,10 @@ export class IstiodSwitch {
   }
 }
 
-function pick(s: IstiodSettings): Pick<IstiodSettings, (typeof CONNECTION_KEYS)[number]> {
-  return { address: s.address, serverName: s.serverName, rootCert: s.rootCert, token: s.token, istioVersion: s.istioVersion };
+type ConnectionSettings = Pick<IstiodSettings, (typeof CONNECTION_KEYS)[number]>;
+
+function pick(s: IstiodSettings): ConnectionSettings {
+  const out = {} as Record<(typeof CONNECTION_KEYS)[number], string>;
+  for (const k of CONNECTION_KEYS) out[k] = s[k];
+  return out;
 }
