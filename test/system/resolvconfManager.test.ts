@@ -212,6 +212,60 @@ test('crash (marker left, file ours): the next start restores the original', asy
   }
 });
 
+test('stopped in the middle of writing the original back in place (torn file): the next start finishes it', async () => {
+  const f = fixture();
+  try {
+    writeFileSync(f.path, ORIGINAL);
+    const m = f.manager();
+    await m.capture(LISTEN);
+    const ours = f.read();
+    // What a kill between the in-place write and the truncate leaves: the original's bytes over
+    // the start of ours, the rest of ours after them (not recognisably ours any more).
+    const torn = Buffer.concat([Buffer.from(ORIGINAL), Buffer.from(ours).subarray(ORIGINAL.length)]).toString();
+    assert.ok(torn.length > ORIGINAL.length && !isOurResolvConf(torn), 'the torn file is neither');
+    // The marker as restore() leaves it just before writing the original back.
+    const markerFile = join(f.stateDir, CAPTURE_MARKER_FILE);
+    const marker = JSON.parse(readFileSync(markerFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(markerFile, JSON.stringify({ ...marker, restoring: true }));
+    writeFileSync(f.path, torn);
+    assert.is(await f.manager().recoverAtStart(), 'restored');
+    assert.is(f.read(), ORIGINAL);
+    assert.not.ok(f.markerExists());
+    // Without the flag the same torn file looks like someone else's: kept, and the original lost.
+    await f.manager().capture(LISTEN);
+    writeFileSync(markerFile, JSON.stringify(marker));
+    writeFileSync(f.path, torn);
+    assert.is(await f.manager().recoverAtStart(), 'kept-current');
+  } finally {
+    cleanup(f);
+  }
+});
+
+test('restore() saves the marker as "restoring" before it writes the original back', async () => {
+  const f = fixture();
+  try {
+    writeFileSync(f.path, ORIGINAL);
+    const m = f.manager();
+    await m.capture(LISTEN);
+    const markerFile = join(f.stateDir, CAPTURE_MARKER_FILE);
+    // The order that matters, seen from the file system: when resolv.conf first changes, the marker says restoring.
+    const store = (m as unknown as { store: { write(marker: { restoring?: boolean }): Promise<void> } }).store;
+    const write = store.write.bind(store);
+    const seen: Array<{ restoring: boolean | undefined; fileIsOriginal: boolean }> = [];
+    store.write = async (marker) => {
+      seen.push({ restoring: marker.restoring, fileIsOriginal: f.read() === ORIGINAL });
+      await write(marker);
+      assert.is((JSON.parse(readFileSync(markerFile, 'utf8')) as { restoring?: boolean }).restoring, true);
+    };
+    assert.is(await m.restore(), 'restored');
+    assert.equal(seen, [{ restoring: true, fileIsOriginal: false }], 'marked before the original was written');
+    assert.is(f.read(), ORIGINAL);
+    assert.not.ok(f.markerExists());
+  } finally {
+    cleanup(f);
+  }
+});
+
 test('crash then capture without explicit recovery: the saved original is used, never our own file', async () => {
   const f = fixture();
   try {

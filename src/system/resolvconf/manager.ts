@@ -107,17 +107,24 @@ export class ResolvConfManager {
   private async recover(): Promise<RecoveryResult> {
     const marker = await this.store.read();
     if (marker === undefined) return 'nothing';
+    if (marker.restoring === true) {
+      // Stopped while the original was being written back (a torn in-place write): finish it.
+      await this.putBack(marker);
+      await this.store.clear();
+      this.log.info({ path: marker.path, original: describe(marker.original) }, 'resolv.conf: finished putting the original back after a stop cut short');
+      return 'restored';
+    }
     const current = await readFileState(marker.path);
     const text = current.kind === 'file' ? current.content.toString('utf8') : undefined;
     if (text !== undefined && isOurResolvConf(text)) {
-      await this.putBack(marker);
+      await this.putBackCommitted(marker);
       await this.store.clear();
       this.log.info({ path: marker.path, original: describe(marker.original), capturedAt: marker.capturedAt }, 'resolv.conf: put the original back after an unclean stop');
       return 'restored';
     }
     if (current.kind === 'absent' && marker.original.kind !== 'absent') {
       // Our file is gone and nobody wrote another: the saved original is the best there is.
-      await this.putBack(marker);
+      await this.putBackCommitted(marker);
       await this.store.clear();
       this.log.info({ path: marker.path, original: describe(marker.original) }, 'resolv.conf was missing after an unclean stop: put the original back');
       return 'restored';
@@ -182,7 +189,7 @@ export class ResolvConfManager {
       const current = await readFileState(marker.path);
       const text = current.kind === 'file' ? current.content.toString('utf8') : undefined;
       const ours = (text !== undefined && isOurResolvConf(text)) || (current.kind === 'absent' && marker.original.kind !== 'absent');
-      if (ours) await this.putBack(marker);
+      if (ours) await this.putBackCommitted(marker);
       await this.store.clear();
       this.marker = undefined;
       this.lastWritten = undefined;
@@ -216,6 +223,12 @@ export class ResolvConfManager {
       this.log.info({ path: marker.path, original: describe(current), nameservers: parseResolvConf(text ?? '').nameservers }, 'resolv.conf was rewritten by someone else: taken as the new original, ours written again');
       return 'adopted';
     });
+  }
+
+  /** `putBack`, with the marker saying so first (see CaptureMarker.restoring). */
+  private async putBackCommitted(marker: CaptureMarker): Promise<void> {
+    await this.store.write({ ...marker, restoring: true });
+    await this.putBack(marker);
   }
 
   private async putBack(marker: CaptureMarker): Promise<void> {

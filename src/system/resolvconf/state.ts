@@ -24,6 +24,14 @@ export interface CaptureMarker {
   capturedAt: string;
   pid: number;
   original: SavedOriginal;
+  /**
+   * Set (atomically, in the marker) just before the original is written back. Where resolv.conf
+   * must be written in place (a bind-mounted file), a kill in the middle leaves the original's
+   * first bytes over the rest of ours: neither file, and no longer recognisably ours. A start or
+   * `restore-resolv-conf` that finds this flag finishes putting the original back, whatever the
+   * file holds.
+   */
+  restoring?: boolean;
 }
 
 export function savedFromState(state: FileState): SavedOriginal {
