@@ -228,6 +228,9 @@ export class MeshDnsService {
   /** Read the inputs, bind the listeners, serve. Throws (naming the address) if a bind fails. */
   async start(): Promise<void> {
     const first = await this.store.load();
+    // The configured level from the first line on (the start's own lines included); an injected
+    // logger (tests, embedding) keeps its own level.
+    if (this.options.logger === undefined) this.log.level = first.settings.log.level;
     // After a crash the saved original goes back before anything reads resolv.conf.
     await this.capture.recoverAtStart(first);
     const state = await loadVipState(first.settings.stateDir);
@@ -249,7 +252,6 @@ export class MeshDnsService {
     // The Istio sidecar capturing DNS too (README "Beside the Istio sidecar"): a warning, never fatal.
     const agentCapture = agentCapturesDns(snap.clusterEnv.value && bootstrapFromClusterEnv(snap.clusterEnv.value).value.dnsCapture, snap.meshConfig.value?.dnsCapture);
     void warnIfSidecarCaptures(this.log, agentCapture, snap.settings.bootstrap.clusterEnv);
-    // An injected logger (tests, embedding) keeps its own level.
     if (this.options.logger === undefined) this.log.level = snap.settings.log.level;
 
     // The one place MESHDNS_UDP_ENGINE is read: the listeners and the forwarder get the engine.
