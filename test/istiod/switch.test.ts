@@ -8,11 +8,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as http from 'node:http';
 import { main } from '../../src/cli';
 import type { FakeNameInfo, FakeTable } from '../support/fakeIstiod';
 import { parsePrometheusText, sampleValue } from '../support/promText';
-import { clusterEnv, makeWorld, startMeshdns, tokenFor, type Running, type World } from './world';
+import { clusterEnv, makeWorld, startMeshdns, tokenFor, type Running, type World, httpGet } from './world';
 
 const k8s = (name: string, ip: string): [string, FakeNameInfo] => [`${name}.vm-ns.svc.cluster.local`, { ips: [ip], registry: 'Kubernetes', shortname: name, namespace: 'vm-ns' }];
 const TABLE: FakeTable = Object.fromEntries([k8s('both', '10.96.1.2'), k8s('istiodonly', '10.96.1.3')]);
@@ -20,16 +19,6 @@ const ISTIOD = 'istiod: {rootCert: ./root-cert.pem, token: ./istio-token}';
 const OFF = 'istiod: {enabled: "false", rootCert: ./root-cert.pem, token: ./istio-token}';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
 
 /** dig until `name` answers `expected` (a reload after a file change is not instant). */
 async function answers(m: Running, name: string, expected: string[], timeoutMs = 10_000): Promise<void> {

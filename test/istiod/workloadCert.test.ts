@@ -6,20 +6,9 @@ import * as assert from 'uvu/assert';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeWorld, startMeshdns, tokenFor, clusterEnv, type Running, type World } from './world';
+import { makeWorld, startMeshdns, tokenFor, clusterEnv, type Running, type World, httpGet } from './world';
 import type { FakeTable } from '../support/fakeIstiod';
 import { parsePrometheusText, sampleValue } from '../support/promText';
-import * as http from 'node:http';
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http.get(url, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
 
 const TABLE: FakeTable = { 'reviews.vm-ns.svc.cluster.local': { ips: ['10.96.0.10'], registry: 'Kubernetes', shortname: 'reviews', namespace: 'vm-ns' } };
 const IDENTITY = 'spiffe://cluster.local/ns/vm-ns/sa/vm-sa';

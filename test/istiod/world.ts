@@ -3,6 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as http from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { MeshDnsService } from '../../src/service';
@@ -10,6 +11,17 @@ import { FakeIstiod } from '../support/fakeIstiod';
 import { makeTestCa, makeToken, type TestCa } from '../support/testCa';
 import { dig } from '../helpers/dig';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fakeUpstream';
+
+/** The body of a GET (metrics, readyz of the service under test). */
+export function httpGet(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
 
 export const CLUSTER_ID = 'cluster-east';
 export const NODE_ID = /^sidecar~[0-9a-f.:]+~vm-1\.vm-ns~vm-ns\.svc\.cluster\.local$/;
