@@ -226,11 +226,18 @@ test('stopped in the middle of writing the original back in place (torn file): t
     // The marker as restore() leaves it just before writing the original back.
     const markerFile = join(f.stateDir, CAPTURE_MARKER_FILE);
     const marker = JSON.parse(readFileSync(markerFile, 'utf8')) as Record<string, unknown>;
-    writeFileSync(markerFile, JSON.stringify({ ...marker, restoring: true }));
+    const restoring = { ...marker, restoring: true, replacingBase64: Buffer.from(ours).toString('base64') };
+    writeFileSync(markerFile, JSON.stringify(restoring));
     writeFileSync(f.path, torn);
     assert.is(await f.manager().recoverAtStart(), 'restored');
     assert.is(f.read(), ORIGINAL);
     assert.not.ok(f.markerExists());
+    // Stopped while restoring, then someone else wrote the file before the next start: theirs stays.
+    await f.manager().capture(LISTEN);
+    writeFileSync(markerFile, JSON.stringify(restoring));
+    writeFileSync(f.path, 'nameserver 192.0.2.99\n');
+    assert.is(await f.manager().recoverAtStart(), 'kept-current');
+    assert.is(f.read(), 'nameserver 192.0.2.99\n');
     // Without the flag the same torn file looks like someone else's: kept, and the original lost.
     await f.manager().capture(LISTEN);
     writeFileSync(markerFile, JSON.stringify(marker));

@@ -107,24 +107,24 @@ export class ResolvConfManager {
   private async recover(): Promise<RecoveryResult> {
     const marker = await this.store.read();
     if (marker === undefined) return 'nothing';
-    if (marker.restoring === true) {
-      // Stopped while the original was being written back (a torn in-place write): finish it.
+    const current = await readFileState(marker.path);
+    if (current.kind === 'file' && isTornRestore(current.content, marker)) {
+      // Stopped while the original was being written back in place: finish it.
       await this.putBack(marker);
       await this.store.clear();
       this.log.info({ path: marker.path, original: describe(marker.original) }, 'resolv.conf: finished putting the original back after a stop cut short');
       return 'restored';
     }
-    const current = await readFileState(marker.path);
     const text = current.kind === 'file' ? current.content.toString('utf8') : undefined;
     if (text !== undefined && isOurResolvConf(text)) {
-      await this.putBackCommitted(marker);
+      await this.putBackCommitted(marker, current);
       await this.store.clear();
       this.log.info({ path: marker.path, original: describe(marker.original), capturedAt: marker.capturedAt }, 'resolv.conf: put the original back after an unclean stop');
       return 'restored';
     }
     if (current.kind === 'absent' && marker.original.kind !== 'absent') {
       // Our file is gone and nobody wrote another: the saved original is the best there is.
-      await this.putBackCommitted(marker);
+      await this.putBackCommitted(marker, current);
       await this.store.clear();
       this.log.info({ path: marker.path, original: describe(marker.original) }, 'resolv.conf was missing after an unclean stop: put the original back');
       return 'restored';
@@ -189,7 +189,7 @@ export class ResolvConfManager {
       const current = await readFileState(marker.path);
       const text = current.kind === 'file' ? current.content.toString('utf8') : undefined;
       const ours = (text !== undefined && isOurResolvConf(text)) || (current.kind === 'absent' && marker.original.kind !== 'absent');
-      if (ours) await this.putBackCommitted(marker);
+      if (ours) await this.putBackCommitted(marker, current);
       await this.store.clear();
       this.marker = undefined;
       this.lastWritten = undefined;
@@ -225,9 +225,10 @@ export class ResolvConfManager {
     });
   }
 
-  /** `putBack`, with the marker saying so first (see CaptureMarker.restoring). */
-  private async putBackCommitted(marker: CaptureMarker): Promise<void> {
-    await this.store.write({ ...marker, restoring: true });
+  /** `putBack`, with the marker saying so first, and what it replaces (see CaptureMarker.restoring). */
+  private async putBackCommitted(marker: CaptureMarker, current: FileState): Promise<void> {
+    const replacingBase64 = current.kind === 'file' ? current.content.toString('base64') : undefined;
+    await this.store.write({ ...marker, restoring: true, replacingBase64 });
     await this.putBack(marker);
   }
 
@@ -245,4 +246,17 @@ export class ResolvConfManager {
         return;
     }
   }
+}
+
+/**
+ * What an in-place write of the original over `replacing` leaves when cut short after the write
+ * and before the truncate: the original, then the rest of what it replaced. Also the original
+ * alone (the write finished; the marker was not cleared yet).
+ */
+function isTornRestore(content: Buffer, marker: CaptureMarker): boolean {
+  if (marker.restoring !== true || marker.original.kind !== 'file' || marker.replacingBase64 === undefined) return false;
+  const original = Buffer.from(marker.original.contentBase64, 'base64');
+  if (content.equals(original)) return true;
+  const replaced = Buffer.from(marker.replacingBase64, 'base64');
+  return replaced.length > original.length && content.equals(Buffer.concat([original, replaced.subarray(original.length)]));
 }

@@ -25,13 +25,14 @@ export interface CaptureMarker {
   pid: number;
   original: SavedOriginal;
   /**
-   * Set (atomically, in the marker) just before the original is written back. Where resolv.conf
-   * must be written in place (a bind-mounted file), a kill in the middle leaves the original's
-   * first bytes over the rest of ours: neither file, and no longer recognisably ours. A start or
-   * `restore-resolv-conf` that finds this flag finishes putting the original back, whatever the
-   * file holds.
+   * Set (atomically, in the marker) just before the original is written back, with the bytes it
+   * replaces (base64). Where resolv.conf must be written in place (a bind-mounted file), a kill
+   * between the write and the truncate leaves the original's bytes over the start of ours and
+   * the rest of ours after them: neither file. A start or `restore-resolv-conf` that finds
+   * exactly that (or the original) finishes the job; anything else is someone else's file.
    */
   restoring?: boolean;
+  replacingBase64?: string;
 }
 
 export function savedFromState(state: FileState): SavedOriginal {
