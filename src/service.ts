@@ -252,7 +252,6 @@ export class MeshDnsService {
     // The Istio sidecar capturing DNS too (README "Beside the Istio sidecar"): a warning, never fatal.
     const agentCapture = agentCapturesDns(snap.clusterEnv.value && bootstrapFromClusterEnv(snap.clusterEnv.value).value.dnsCapture, snap.meshConfig.value?.dnsCapture);
     void warnIfSidecarCaptures(this.log, agentCapture, snap.settings.bootstrap.clusterEnv);
-    if (this.options.logger === undefined) this.log.level = snap.settings.log.level;
 
     // The one place MESHDNS_UDP_ENGINE is read: the listeners and the forwarder get the engine.
     const udpChoice = this.options.udpEngine ?? parseUdpEngineChoice(process.env.MESHDNS_UDP_ENGINE);
